@@ -1,0 +1,56 @@
+# tppo-screen — run `make help` for the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL := models/default.joblib
+SHARED_RAW ?= ../shared/data/raw
+
+.DEFAULT_GOAL := help
+
+## Set up .venv with the pinned dependencies and the package (editable)
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## Score the demo listings with the shipped model; print a summary and the riskiest rows
+run: install
+	$(BIN)/tppo-screen score data/samples/listings.csv -o out/listings.scored.csv --id-column id --top 8
+
+## Run the test suite
+test: install
+	$(BIN)/python -m pytest
+
+## Lint and check formatting
+lint: install
+	$(BIN)/ruff check tppo_screen tests cli.py serve.py scripts
+	$(BIN)/ruff format --check tppo_screen tests cli.py serve.py scripts
+
+## Rebuild data/ from the raw sources in $(SHARED_RAW) and the authored ads
+data: install
+	$(BIN)/python -m tppo_screen.corpus --raw $(SHARED_RAW) --out data
+
+## Retrain the shipped default model from data/ (deterministic: same data and seed, same model)
+model: install
+	$(BIN)/tppo-screen train data/train.csv --test data/test.csv -o $(MODEL)
+
+## Re-pin requirements.lock from the current .venv
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^tppo' > requirements.lock.new
+	(echo '# Pinned versions for reproducible installs: `make install` uses this file.'; \
+	 echo '# Regenerate after changing pyproject.toml dependencies: make lock'; \
+	 cat requirements.lock.new) > requirements.lock && rm requirements.lock.new
+
+## Remove the virtual environment, caches and outputs
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache build *.egg-info
+
+## Show this help
+help:
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
+
+.PHONY: install run test lint data model lock clean help

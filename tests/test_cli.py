@@ -1,0 +1,203 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import TINY
+from tppo_screen.artifacts import card_path
+from tppo_screen.cli import app
+
+runner = CliRunner()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_prints_score_level_and_terms(tiny_model_path: Path) -> None:
+    result = runner.invoke(
+        app, ["check", "Admin CS Kamboja, paspor dibantu, tiket ditanggung", "--model", str(tiny_model_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "risk score" in result.output and "level" in result.output
+    assert "tiket" in result.output
+
+
+def test_check_reads_stdin_and_prints_json(tiny_model_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["check", "-", "--json", "--model", str(tiny_model_path)],
+        input="Lowongan ABK kapal Taiwan tanpa pengalaman, gaji dollar",
+    )
+    assert result.exit_code == 0, result.output
+    score = json.loads(result.output)
+    assert 0 <= score["score"] <= 1 and score["level"] in {"low", "medium", "high"}
+
+
+def test_check_refuses_empty_text(tiny_model_path: Path) -> None:
+    result = runner.invoke(app, ["check", "   ", "--model", str(tiny_model_path)])
+    assert result.exit_code == 1
+    assert "empty text" in result.output
+
+
+def test_score_keeps_rows_order_and_columns(tiny_model_path: Path, tmp_path: Path) -> None:
+    source = pd.read_csv(TINY)
+    source.insert(0, "id", [f"ad-{i}" for i in range(len(source))])
+    source["note"] = ["007", ""] * (len(source) // 2)  # leading zeros and blanks must survive
+    source.to_csv(tmp_path / "in.csv", index=False)
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(tmp_path / "in.csv"),
+            "-o",
+            str(tmp_path / "out.csv"),
+            "--id-column",
+            "id",
+            "--model",
+            str(tiny_model_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert list(scored.columns) == [*source.columns, "risk_score", "risk_level", "error"]
+    assert scored["id"].tolist() == source["id"].tolist()
+    assert scored["note"].tolist() == source["note"].tolist()
+    assert scored["risk_score"].astype(float).between(0, 1).all()
+    card = json.loads(card_path(tiny_model_path).read_text())
+    high, medium = card["thresholds"]["high"], card["thresholds"]["medium"]
+    for value, level in zip(scored["risk_score"].astype(float), scored["risk_level"], strict=True):
+        assert level == ("high" if value >= high else "medium" if value >= medium else "low")
+    assert "riskiest rows" in result.output
+
+
+def test_score_marks_empty_and_non_text_cells(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", 'id,text\n1,"Admin CS Kamboja gaji 15jt"\n2,\n3,12345\n4,"  "\n')
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
+    )
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert scored["id"].tolist() == ["1", "2", "3", "4"]
+    assert scored["risk_level"].tolist()[1:] == ["error", "error", "error"]
+    assert scored["error"].tolist() == ["", "empty text", "text has no letters", "empty text"]
+
+
+def test_score_missing_column_lists_columns_and_writes_nothing(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", "judul,isi\nA,B\n")
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
+    )
+    assert result.exit_code == 1
+    assert "no column 'text'" in result.output and "judul, isi" in result.output
+    assert "--text-column" in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_score_text_column_option(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", 'isi\n"Kasir minimarket gaji UMK"\n')
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(tmp_path / "in.csv"),
+            "-o",
+            str(tmp_path / "out.csv"),
+            "--text-column",
+            "isi",
+            "--model",
+            str(tiny_model_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("content, message", [("", "is empty"), ("text\n", None)])
+def test_score_empty_files(tiny_model_path: Path, tmp_path: Path, content: str, message: str | None) -> None:
+    _write(tmp_path / "in.csv", content)
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
+    )
+    if message:
+        assert result.exit_code == 1 and message in result.output
+        assert not (tmp_path / "out.csv").exists()
+    else:  # a header with no rows is valid: an empty, well-formed output
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "out.csv").read_text().strip() == "text,risk_score,risk_level,error"
+
+
+def test_score_replaces_undecodable_bytes(tiny_model_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_bytes(b'text\n"Kasir toko gaji UMK \xff\xfe"\n')
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "\ufffd" in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
+def test_missing_input_file_is_one_clear_line(tiny_model_path: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o.csv"), "--model", str(tiny_model_path)],
+    )
+    assert result.exit_code == 1
+    assert "input file not found" in result.output
+
+
+def test_tampered_model_is_refused_in_one_line_without_traceback(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "m.joblib"
+    shutil.copy(tiny_model_path, model)
+    shutil.copy(card_path(tiny_model_path), card_path(model))
+    with model.open("ab") as handle:
+        handle.write(b"\0")
+    process = subprocess.run(
+        [sys.executable, "cli.py", "check", "Admin CS Kamboja", "--model", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 1
+    assert "Traceback" not in process.stderr
+    lines = [line for line in process.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "does not match its card" in lines[0]
+
+
+def test_train_then_evaluate_writes_metrics(tmp_path: Path) -> None:
+    model = tmp_path / "small.joblib"
+    result = runner.invoke(app, ["train", str(TINY), "-o", str(model), "--folds", "3", "--test", str(TINY)])
+    assert result.exit_code == 0, result.output
+    assert model.exists() and card_path(model).exists()
+    result = runner.invoke(
+        app, ["evaluate", str(TINY), "--model", str(model), "-o", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert {"roc_auc", "pr_auc", "at_high", "at_medium"} <= set(metrics)
+    assert metrics["rows"] == 30 and metrics["high_risk_rows"] == 15
+    assert "in-sample" in result.output  # evaluating on the training data is called out
+
+
+def test_train_rejects_unknown_labels(tmp_path: Path) -> None:
+    _write(tmp_path / "bad.csv", "text,label\nsatu,legit\ndua,scam\n")
+    result = runner.invoke(app, ["train", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 1
+    assert "unknown labels ['scam']" in result.output
+
+
+def test_help_explains_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("check", "score", "train", "evaluate"):
+        assert command in result.output

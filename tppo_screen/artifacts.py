@@ -1,0 +1,151 @@
+"""Save and load models: a joblib file plus a JSON model card beside it.
+
+    models/default.joblib      the fitted scikit-learn pipeline
+    models/default.card.json   what it is: data hash, library versions, parameters, metrics,
+                               risk-level thresholds, and the SHA-256 of the joblib file
+
+Pickles are code. `load_model` checks the file's SHA-256 against the card **before**
+unpickling and refuses a mismatch or a different scikit-learn version with a `ModelError`.
+(skops, with `trusted=[...]` types, is the upgrade path if models ever come from outside.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from pydantic import BaseModel, ValidationError
+from sklearn.pipeline import Pipeline
+
+from tppo_screen.errors import ModelError
+
+LEVELS = ("low", "medium", "high")
+
+
+class Thresholds(BaseModel):
+    """Scores at or above `medium` are medium risk, at or above `high` are high risk."""
+
+    medium: float
+    high: float
+
+
+class ModelCard(BaseModel):
+    """The JSON card saved beside every model file."""
+
+    name: str
+    tppo_screen_version: str
+    thresholds: Thresholds
+    metrics: dict[str, Any]
+    data: dict[str, Any]
+    params: dict[str, Any]
+    libraries: dict[str, str]
+    stem_overrides: dict[str, Any]
+    notes: list[str] = []
+    artifact: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted pipeline together with its card: everything scoring needs."""
+
+    pipeline: Pipeline
+    card: ModelCard
+    path: Path | None = None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.card.thresholds
+
+    @property
+    def version(self) -> str:
+        sha = self.card.artifact.get("sha256", "")
+        return f"{self.card.name}@{sha[:12]}" if sha else self.card.name
+
+    @cached_property
+    def word_feature_names(self) -> np.ndarray:
+        """Names of the stemmed word n-gram features (cached: computing them sorts the vocabulary)."""
+        words = self.pipeline.named_steps["features"].transformer_list[0][1]
+        return np.asarray(words.get_feature_names_out())
+
+
+def card_path(model_path: Path) -> Path:
+    return model_path.with_name(model_path.stem + ".card.json")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "PySastrawi", "tppo-screen"):
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:  # pragma: no cover, only in a broken install
+            versions[dist] = "not installed"
+    return versions
+
+
+def save_model(pipeline: Pipeline, path: Path | str, card: ModelCard) -> Model:
+    """Write `path` (joblib) and its card; return the saved `Model`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    joblib.dump(pipeline, tmp, compress=3)
+    tmp.replace(path)
+    card = card.model_copy(update={"artifact": {"file": path.name, "sha256": sha256_file(path)}})
+    card_path(path).write_text(
+        json.dumps(card.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    return Model(pipeline=pipeline, card=card, path=path)
+
+
+def read_card(path: Path | str) -> ModelCard:
+    """Read and validate the card beside model file `path`."""
+    path = Path(path)
+    cpath = card_path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    if not cpath.is_file():
+        raise ModelError(f"model card not found: {cpath} (every model needs its card beside it)")
+    try:
+        return ModelCard.model_validate_json(cpath.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError) as exc:
+        raise ModelError(f"model card {cpath} is not valid: {str(exc).splitlines()[0]}") from exc
+
+
+def load_model(path: Path | str) -> Model:
+    """Load a model after checking its SHA-256 and scikit-learn version against its card."""
+    path = Path(path)
+    card = read_card(path)
+    expected = card.artifact.get("sha256")
+    actual = sha256_file(path)
+    if expected != actual:
+        raise ModelError(
+            f"{path} does not match its card (SHA-256 {actual[:12]}…, card says "
+            f"{(expected or 'nothing')[:12]}…): refusing to load it; retrain or restore the file"
+        )
+    trained_with = card.libraries.get("scikit-learn")
+    installed = version("scikit-learn")
+    if trained_with != installed:
+        raise ModelError(
+            f"{path} was trained with scikit-learn {trained_with}, this environment has "
+            f"{installed}: reinstall the pinned dependencies (make install) or retrain"
+        )
+    pipeline = joblib.load(path)
+    if not isinstance(pipeline, Pipeline):
+        raise ModelError(f"{path} does not hold a scikit-learn Pipeline")
+    return Model(pipeline=pipeline, card=card, path=path)

@@ -1,0 +1,238 @@
+"""The `tppo-screen` command line: parse, call the library, print. No scoring logic here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tppo_screen.config import DEFAULT_MODEL, Settings
+from tppo_screen.errors import TppoScreenError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Score Indonesian job ads for human-trafficking (TPPO) recruitment red flags.\n\n"
+    "Scores are a screening aid for analysts and trainers, not a verdict: always check the "
+    "evidence and the employer (SISKOP2MI, BP3MI, Disnaker).",
+)
+out = Console()
+err = Console(stderr=True)
+LEVEL_STYLE = {"low": "green", "medium": "yellow", "high": "bold red", "error": "magenta"}
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model file (.joblib with its .card.json). "
+        f"Default: $TPPO_MODEL_PATH or {DEFAULT_MODEL.relative_to(DEFAULT_MODEL.parents[1])}.",
+    ),
+]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Library errors become one line on stderr and exit code 1; Ctrl-C exits 130."""
+    try:
+        yield
+    except TppoScreenError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: no output file was written")
+        raise typer.Exit(code=130) from None
+
+
+def _model_path(model: Path | None) -> Path:
+    return model if model is not None else Settings().model_path
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="The ad text, or '-' to read it from stdin.")],
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole score as JSON.")] = False,
+    top: Annotated[int, typer.Option(help="How many contributing terms to show.")] = 8,
+) -> None:
+    """Score one ad: risk score, level and the terms that pushed it up or down."""
+    from tppo_screen.artifacts import load_model
+    from tppo_screen.scoring import score_texts
+
+    with user_errors():
+        if text == "-":
+            text = sys.stdin.read()
+        loaded = load_model(_model_path(model))
+        result = score_texts(loaded, [text], top_k=top)[0]
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    if result.level == "error":
+        err.print(f"[bold red]error:[/] cannot score this text: {result.error}")
+        raise typer.Exit(code=1)
+    style = LEVEL_STYLE[result.level]
+    out.print(
+        f"risk score [bold]{result.score:.3f}[/]  level [{style}]{result.level}[/]  "
+        f"(medium ≥ {loaded.thresholds.medium:.3f}, high ≥ {loaded.thresholds.high:.3f}; "
+        f"model {loaded.version})"
+    )
+    table = Table("term (stemmed)", "weight", "pushes towards", box=None)
+    for term in result.top_terms:
+        towards = "[red]risk[/]" if term.weight > 0 else "[green]legit[/]"
+        table.add_row(term.term, f"{term.weight:+.3f}", towards)
+    out.print(table)
+
+
+@app.command()
+def score(
+    input_file: Annotated[Path, typer.Argument(help="CSV file of ads, one per row.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the ad text.")] = "text",
+    id_column: Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")] = None,
+    model: ModelOption = None,
+    top: Annotated[int, typer.Option(help="How many of the riskiest rows to list.")] = 5,
+) -> None:
+    """Score every row of INPUT_FILE; write it with risk_score, risk_level and error appended.
+
+    Every input row and column is kept, in order. Rows whose text is empty or has no letters get
+    risk_level=error and a reason in the error column. The output file appears only when complete.
+    """
+    from tppo_screen.artifacts import load_model
+    from tppo_screen.scoring import score_frame
+    from tppo_screen.tables import read_table, write_table
+
+    with user_errors():
+        loaded = load_model(_model_path(model))
+        frame = read_table(input_file)
+        started = time.perf_counter()
+        scored = score_frame(loaded, frame, text_column)
+        elapsed = time.perf_counter() - started
+        write_table(scored, output)
+    counts = scored["risk_level"].value_counts()
+    summary = Table(
+        title=f"{len(scored):,} rows scored in {elapsed:.1f}s "
+        f"({len(scored) / max(elapsed, 1e-9):,.0f} ads/s) → {output}",
+        box=None,
+    )
+    for level in ("high", "medium", "low", "error"):
+        summary.add_column(f"[{LEVEL_STYLE[level]}]{level}[/]", justify="right")
+    summary.add_row(*(f"{int(counts.get(level, 0)):,}" for level in ("high", "medium", "low", "error")))
+    out.print(summary)
+    riskiest = scored[scored["risk_level"] != "error"].nlargest(top, "risk_score")
+    if len(riskiest):
+        table = Table(
+            "row" if id_column is None else id_column,
+            "score",
+            "level",
+            "text",
+            title="riskiest rows",
+            box=None,
+        )
+        for index, row in riskiest.iterrows():
+            name = str(row[id_column]) if id_column else str(int(index) + 1)  # type: ignore[call-overload]
+            snippet = " ".join(str(row[text_column]).split())[:90]
+            level = row["risk_level"]
+            table.add_row(name, f"{row['risk_score']:.3f}", f"[{LEVEL_STYLE[level]}]{level}[/]", snippet)
+        out.print(table)
+
+
+@app.command()
+def train(
+    data: Annotated[
+        Path, typer.Argument(help="Labelled CSV: text, label (high_risk|legit), optional group, source.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Model file to write (.joblib); the card goes beside it.")
+    ],
+    test: Annotated[
+        Path | None, typer.Option(help="Held-out labelled CSV whose metrics go in the card.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same data and seed give the same model.")] = 13,
+    folds: Annotated[int, typer.Option(help="Grouped cross-validation folds.")] = 5,
+    stem_overrides: Annotated[Path | None, typer.Option(help="Stem-override file (word<TAB>stem).")] = None,
+) -> None:
+    """Train a model with grouped cross-validation; save it with its model card."""
+    from tppo_screen.artifacts import save_model
+    from tppo_screen.stem import DEFAULT_OVERRIDES
+    from tppo_screen.train import train as train_model
+
+    with user_errors():
+        pipeline, card = train_model(
+            data,
+            name=output.stem,
+            test_path=test,
+            seed=seed,
+            folds=folds,
+            overrides_path=stem_overrides or DEFAULT_OVERRIDES,
+        )
+        saved = save_model(pipeline, output, card)
+    _print_metrics(card.metrics)
+    out.print(f"thresholds: medium ≥ {card.thresholds.medium}, high ≥ {card.thresholds.high}")
+    out.print(f"saved {output} (sha256 {saved.card.artifact['sha256'][:12]}…) and its card")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled CSV (text, label) the model has not seen.")],
+    model: ModelOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the metrics JSON here too.")
+    ] = None,
+) -> None:
+    """Evaluate a model on labelled data at the thresholds in its card; print metrics JSON."""
+    from tppo_screen.artifacts import load_model, sha256_file
+    from tppo_screen.evaluate import evaluate_model
+    from tppo_screen.tables import read_table
+
+    with user_errors():
+        loaded = load_model(_model_path(model))
+        metrics = evaluate_model(loaded, read_table(data), str(data))
+        if sha256_file(data) == loaded.card.data.get("sha256"):
+            err.print(
+                "[yellow]warning:[/] this is the model's training data: these metrics are "
+                "in-sample; the card's 'cv' and 'test' metrics are the honest ones"
+            )
+    text = json.dumps({"model": loaded.version, "data": str(data), **metrics}, indent=2)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+def _print_metrics(metrics: dict[str, dict[str, object]]) -> None:
+    table = Table(
+        "split", "ROC-AUC", "PR-AUC", "F1@high", "precision@high", "recall@high", "recall@medium", box=None
+    )
+    for split, m in metrics.items():
+        high, medium = m["at_high"], m["at_medium"]
+        assert isinstance(high, dict) and isinstance(medium, dict)
+        table.add_row(
+            split,
+            str(m["roc_auc"]),
+            str(m["pr_auc"]),
+            str(high["f1"]),
+            str(high["precision"]),
+            str(high["recall"]),
+            str(medium["recall"]),
+        )
+    out.print(table)

@@ -1,0 +1,201 @@
+"""Build the training corpus in data/ from the raw sources and the authored ads (`make data`).
+
+    python -m tppo_screen.corpus --raw ../shared/data/raw --out data
+
+Real legitimate ads come from Loker.id, MagangHub and the Indonesian rows of the DTP IT set;
+high-risk ads and hard negatives are hand-written (data/authored/*.jsonl). Every text is masked
+(phones, e-mails), exact duplicates are dropped, near-duplicates and same-advertiser ads share a
+group, and a grouped, stratified split writes data/train.csv and data/test.csv. The demo file
+data/samples/listings.csv is drawn from the test side only, so the shipped model never saw it.
+Re-running on the same inputs gives the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+from tppo_screen.groups import near_duplicate_groups
+from tppo_screen.privacy import mask_personal_data
+from tppo_screen.text import normalize
+
+logger = logging.getLogger(__name__)
+SEED = 13
+COLUMNS = ["id", "text", "label", "source", "register", "red_flags", "modus", "group", "language"]
+MIN_WORDS = 8
+_ID_WORDS = set(
+    "yang dan di untuk dengan dalam ini akan dari pada atau kami anda tidak ke "
+    "sebagai memiliki bisa mampu serta adalah kerja minimal pengalaman".split()
+)
+_EN_WORDS = set(
+    "the and of to in for with you we our is are will be a an on as this "
+    "experience ability skills team work".split()
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def guess_language(text: str) -> str:
+    """'id' or 'en' by counting common function words (good enough to filter job ads)."""
+    words = _WORD.findall(text.lower())
+    id_count = sum(word in _ID_WORDS for word in words)
+    en_count = sum(word in _EN_WORDS for word in words)
+    return "id" if id_count > en_count else "en"
+
+
+def _join(title: object, body: object) -> str:
+    parts = [str(part).strip() for part in (title, body) if isinstance(part, str) and part.strip()]
+    return "\n".join(parts)
+
+
+def _company(raw: object) -> str:
+    try:
+        value = ast.literal_eval(str(raw))
+    except (ValueError, SyntaxError):
+        return ""
+    return str(value.get("nama_perusahaan") or "") if isinstance(value, dict) else ""
+
+
+def load_real(raw: Path) -> pd.DataFrame:
+    """The real legitimate ads, one frame with a `key` naming the advertiser where known."""
+    lokerid = pd.read_csv(raw / "lokerid_jobs" / "job_postings_processed.csv")
+    maganghub = pd.read_excel(raw / "maganghub_internships" / "data_lowongan_maganghub.xlsx")
+    dtp = pd.read_excel(raw / "dtp_job_postings" / "Data Lowongan Pekerjaan 9001-12057 - Sheet1.xlsx")
+    frames = [
+        pd.DataFrame(
+            {
+                "id": "lokerid-" + lokerid["Job ID"].astype(str),
+                "text": [_join(t, d) for t, d in zip(lokerid["Title"], lokerid["Description"], strict=True)],
+                "source": "lokerid",
+                "key": "company:" + lokerid["Company"].fillna("").astype(str),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "id": "maganghub-" + maganghub["id_posisi"].astype(str),
+                "text": [
+                    _join(t, d)
+                    for t, d in zip(maganghub["posisi"], maganghub["deskripsi_posisi"], strict=True)
+                ],
+                "source": "maganghub",
+                "key": ["company:" + c if c else "" for c in map(_company, maganghub["perusahaan"])],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "id": "dtp-" + dtp["No"].astype(str),
+                "text": [
+                    _join(t, d) for t, d in zip(dtp["Pekerjaan"], dtp["Deskripsi Pekerjaan"], strict=True)
+                ],
+                "source": "dtp",
+                "key": "",
+            }
+        ),
+    ]
+    real = pd.concat(frames, ignore_index=True)
+    real["label"], real["register"], real["red_flags"], real["modus"] = "legit", "formal", "", "portal"
+    return real
+
+
+def load_authored(directory: Path) -> pd.DataFrame:
+    """Hand-written ads from data/authored/*.jsonl (see scripts/check_authored.py)."""
+    rows = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                ad = json.loads(line)
+                rows.append(
+                    {
+                        "id": ad["id"],
+                        "text": ad["text"],
+                        "label": ad["label"],
+                        "source": f"authored_{ad['label']}",
+                        "register": ad["register"],
+                        "red_flags": ";".join(ad["red_flags"]),
+                        "modus": ad["modus"],
+                        "key": ad.get("group", ""),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
+    corpus = pd.concat([load_real(raw), load_authored(out / "authored")], ignore_index=True)
+    corpus["text"] = corpus["text"].map(mask_personal_data)
+    corpus["language"] = corpus["text"].map(guess_language)
+    n_words = corpus["text"].str.split().str.len()
+    keep = (n_words >= MIN_WORDS) & (
+        (corpus["language"] == "id") | corpus["source"].str.startswith("authored")
+    )
+    dropped = corpus.loc[~keep, "source"].value_counts().to_dict()
+    corpus = corpus[keep].copy()
+    corpus["normalized"] = corpus["text"].map(normalize)
+    duplicated = corpus.duplicated("normalized")
+    dropped_duplicates = corpus.loc[duplicated, "source"].value_counts().to_dict()
+    corpus = corpus[~duplicated].reset_index(drop=True)
+    groups = near_duplicate_groups(corpus["text"].tolist(), keys=corpus["key"].tolist())
+    corpus["group"] = [f"g{g:05d}" for g in groups]
+    y = (corpus["label"] == "high_risk").to_numpy(dtype=int)
+    splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+    _, test_idx = next(splitter.split(corpus, y, corpus["group"]))
+    is_test = np.zeros(len(corpus), dtype=bool)
+    is_test[test_idx] = True
+    train, test = corpus.loc[~is_test, COLUMNS], corpus.loc[is_test, COLUMNS]
+    out.mkdir(parents=True, exist_ok=True)
+    train.to_csv(out / "train.csv", index=False)
+    test.to_csv(out / "test.csv", index=False)
+    samples = demo_sample(test, seed)
+    (out / "samples").mkdir(exist_ok=True)
+    samples.to_csv(out / "samples" / "listings.csv", index=False)
+    stats = {
+        "rows": {"train": len(train), "test": len(test), "samples": len(samples)},
+        "by_source_and_label": corpus.groupby(["source", "label"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .to_dict(orient="records"),
+        "by_register_and_label": corpus.groupby(["register", "label"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .to_dict(orient="records"),
+        "groups": int(corpus["group"].nunique()),
+        "largest_group": int(corpus["group"].value_counts().max()),
+        "dropped_non_indonesian_or_short": dropped,
+        "dropped_exact_duplicates": dropped_duplicates,
+    }
+    (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    return stats
+
+
+def demo_sample(test: pd.DataFrame, seed: int, size: int = 100) -> pd.DataFrame:
+    """`size` listings from the test split: up to 45 authored ads (both labels), real ads for the rest."""
+    is_authored = test["source"].str.startswith("authored")
+    authored = test[is_authored].sample(n=min(45, int(is_authored.sum())), random_state=seed)
+    real = test[~is_authored].sample(
+        n=min(size - len(authored), int((~is_authored).sum())), random_state=seed
+    )
+    listings = pd.concat([authored, real]).sample(frac=1.0, random_state=seed)
+    return listings[["id", "source", "text"]].reset_index(drop=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--raw", type=Path, required=True, help="folder with the raw sources (shared/data/raw)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("data"), help="data folder to write")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(json.dumps(build(args.raw, args.out), indent=2))
+
+
+if __name__ == "__main__":
+    main()

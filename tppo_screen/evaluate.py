@@ -1,0 +1,95 @@
+"""Metrics for a risk scorer: ranking quality and behaviour at the card's thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+from tppo_screen.artifacts import Model, Thresholds
+from tppo_screen.errors import DataError
+from tppo_screen.scoring import score_frame
+
+LABELS = ("legit", "high_risk")
+
+
+def labels_to_target(frame: pd.DataFrame, path: str = "data") -> np.ndarray:
+    """1 for `high_risk`, 0 for `legit`; any other label is a `DataError`."""
+    for column in ("text", "label"):
+        if column not in frame.columns:
+            raise DataError(f"{path}: a labelled dataset needs a {column!r} column")
+    unknown = sorted(set(frame["label"]) - set(LABELS))
+    if unknown:
+        raise DataError(f"{path}: unknown labels {unknown}; use 'high_risk' or 'legit'")
+    y = (frame["label"] == "high_risk").to_numpy(dtype=int)
+    if len(set(y)) < 2:
+        raise DataError(f"{path}: needs both 'high_risk' and 'legit' rows")
+    return y
+
+
+def _at(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    predicted = scores >= threshold
+    tp = int(np.sum(predicted & (y == 1)))
+    fp = int(np.sum(predicted & (y == 0)))
+    fn = int(np.sum(~predicted & (y == 1)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "threshold": round(threshold, 4),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "flagged": int(predicted.sum()),
+        "true_positives": tp,
+        "false_positives": fp,
+        "false_negatives": fn,
+    }
+
+
+def _recall_at_fpr(y: np.ndarray, scores: np.ndarray, fpr_limit: float) -> float:
+    fpr, tpr, _ = roc_curve(y, scores)
+    return round(float(tpr[fpr <= fpr_limit].max()), 4)
+
+
+def compute_metrics(y: np.ndarray, scores: np.ndarray, thresholds: Thresholds) -> dict[str, Any]:
+    """ROC-AUC, PR-AUC, Brier score, recall at 1%/5% FPR, and precision/recall/F1 per level."""
+    return {
+        "rows": int(len(y)),
+        "high_risk_rows": int(y.sum()),
+        "roc_auc": round(float(roc_auc_score(y, scores)), 4),
+        "pr_auc": round(float(average_precision_score(y, scores)), 4),
+        "brier": round(float(brier_score_loss(y, scores)), 4),
+        "recall_at_1pct_fpr": _recall_at_fpr(y, scores, 0.01),
+        "recall_at_5pct_fpr": _recall_at_fpr(y, scores, 0.05),
+        "at_high": _at(y, scores, thresholds.high),
+        "at_medium": _at(y, scores, thresholds.medium),
+    }
+
+
+def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.95) -> Thresholds:
+    """`high` maximises F1 on held-out scores; `medium` is the highest threshold that still
+    catches `medium_recall` of high-risk ads (never above `high`)."""
+    precision, recall, cut = precision_recall_curve(y, scores)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    high = float(cut[int(np.argmax(f1))])
+    medium = float(cut[recall[:-1] >= medium_recall].max())
+    return Thresholds(medium=round(min(medium, high), 4), high=round(high, 4))
+
+
+def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dict[str, Any]:
+    """Score a labelled frame through the one scoring path; metrics at the model's thresholds."""
+    y = labels_to_target(frame, path)
+    scored = score_frame(model, frame, "text")
+    usable = (scored["risk_level"] != "error").to_numpy()
+    metrics = compute_metrics(y[usable], scored["risk_score"].to_numpy()[usable], model.thresholds)
+    metrics["unscorable_rows"] = int((~usable).sum())
+    return metrics

@@ -1,0 +1,139 @@
+"""THE scoring path. CLI, API, batch jobs and notebooks call these; nothing else computes a score.
+
+- `score_texts(model, texts)` → one `Score` per text, with its level and top contributing terms.
+- `score_frame(model, frame, text_column)` → the frame with `risk_score`, `risk_level` and
+  `error` appended; every row kept, in order. Rows whose text is empty or not text get
+  `risk_level="error"` and a reason in `error` instead of being dropped.
+
+`risk_score` is the model's probability of `high_risk` under the training corpus's balanced
+class weights: a ranking score, not the real-world share of trafficking ads (that base rate is
+unknown). The levels come from thresholds chosen on held-out data and stored in the model card.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+from scipy import sparse
+from sklearn.pipeline import Pipeline
+
+from tppo_screen.artifacts import Model, Thresholds
+from tppo_screen.errors import InputError
+
+Level = Literal["low", "medium", "high", "error"]
+OUTPUT_COLUMNS = ("risk_score", "risk_level", "error")
+CHUNK_ROWS = 1_000  # bounds the size of the sparse feature matrix held at once
+
+
+class Term(BaseModel):
+    """A word or phrase (stemmed) and its signed contribution: > 0 towards risk, < 0 towards legit."""
+
+    term: str
+    weight: float
+
+
+class Score(BaseModel):
+    """The score of one ad."""
+
+    score: float | None = Field(description="risk score in [0, 1]; null when the text is unusable")
+    level: Level
+    top_terms: list[Term] = []
+    error: str | None = None
+
+
+def text_problem(value: Any) -> str | None:
+    """Why `value` cannot be scored, or None when it can."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "empty text"
+    if not isinstance(value, str):
+        return f"not text ({type(value).__name__})"
+    if not value.strip():
+        return "empty text"
+    if not any(ch.isalpha() for ch in value):
+        return "text has no letters"
+    return None
+
+
+def risk_levels(scores: np.ndarray, thresholds: Thresholds) -> np.ndarray:
+    """Map scores to 'low' / 'medium' / 'high' with the card's thresholds."""
+    return np.where(scores >= thresholds.high, "high", np.where(scores >= thresholds.medium, "medium", "low"))
+
+
+def _features(pipeline: Pipeline, texts: Sequence[str]) -> sparse.csr_matrix:
+    return pipeline[:-1].transform(list(texts)).tocsr()
+
+
+def _probabilities(pipeline: Pipeline, features: sparse.csr_matrix) -> np.ndarray:
+    return pipeline.named_steps["clf"].predict_proba(features)[:, 1]
+
+
+def predict_scores(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
+    """Risk scores of valid texts, in chunks; used for held-out folds during training too."""
+    scores = np.empty(len(texts))
+    for start in range(0, len(texts), CHUNK_ROWS):
+        chunk = texts[start : start + CHUNK_ROWS]
+        scores[start : start + len(chunk)] = _probabilities(pipeline, _features(pipeline, chunk))
+    return scores
+
+
+def _top_terms(model: Model, row: sparse.csr_matrix, k: int) -> list[Term]:
+    names = model.word_feature_names
+    coef = model.pipeline.named_steps["clf"].coef_[0]
+    n_words = len(names)
+    words = row[:, :n_words]
+    contributions = words.data * coef[words.indices]
+    order = np.argsort(-np.abs(contributions))[:k]
+    return [
+        Term(term=str(names[words.indices[i]]), weight=round(float(contributions[i]), 4))
+        for i in order
+        if contributions[i] != 0
+    ]
+
+
+def score_texts(model: Model, texts: Sequence[Any], top_k: int = 8) -> list[Score]:
+    """Score each text; unusable texts get level 'error' with the reason."""
+    problems = [text_problem(text) for text in texts]
+    valid = [i for i, problem in enumerate(problems) if problem is None]
+    results: list[Score | None] = [
+        None if problem is None else Score(score=None, level="error", error=problem) for problem in problems
+    ]
+    for start in range(0, len(valid), CHUNK_ROWS):
+        chunk = valid[start : start + CHUNK_ROWS]
+        features = _features(model.pipeline, [texts[i] for i in chunk])
+        probabilities = _probabilities(model.pipeline, features)
+        levels = risk_levels(probabilities, model.thresholds)
+        for j, i in enumerate(chunk):
+            results[i] = Score(
+                score=float(probabilities[j]),
+                level=str(levels[j]),  # type: ignore[arg-type]
+                top_terms=_top_terms(model, features[j], top_k) if top_k else [],
+            )
+    return [result for result in results if result is not None]
+
+
+def score_frame(model: Model, frame: pd.DataFrame, text_column: str = "text") -> pd.DataFrame:
+    """Return `frame` with `risk_score`, `risk_level` and `error` appended (replaced if present)."""
+    if text_column not in frame.columns:
+        found = ", ".join(map(str, frame.columns)) or "(none)"
+        raise InputError(
+            f"no column {text_column!r} in the input; columns found: {found}. "
+            "Name the text column with --text-column."
+        )
+    texts = frame[text_column].tolist()
+    problems = [text_problem(text) for text in texts]
+    scores = np.full(len(texts), np.nan)
+    valid = np.flatnonzero([problem is None for problem in problems])
+    scores[valid] = predict_scores(model.pipeline, [texts[i] for i in valid])
+    levels = risk_levels(scores, model.thresholds).astype(object)
+    invalid = np.array([problem is not None for problem in problems], dtype=bool)
+    levels[invalid] = "error"
+    out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns])
+    out["risk_score"] = np.round(scores, 6)
+    out["risk_level"] = levels
+    out["error"] = [problem or "" for problem in problems]
+    return out
