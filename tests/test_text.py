@@ -31,6 +31,7 @@ def test_normalize_undoes_obfuscation_and_slang(raw: str, expected: str) -> None
         ("1.000 - 1.500 dolar AS", "_money_usd_"),
         ("RM 2.000", "_money_myr_"),
         ("¥180.000", "_money_jpy_"),
+        ("gaji besar 5 juta", "_money_idr_5to10jt_"),  # "besar" is not Saudi riyal (SAR)
     ],
 )
 def test_money_amounts_keep_currency_and_scale(raw: str, token: str) -> None:

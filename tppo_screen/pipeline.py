@@ -51,7 +51,7 @@ def build_pipeline(
                             "chars",
                             TfidfVectorizer(
                                 analyzer="char_wb",
-                                ngram_range=(3, 5),
+                                ngram_range=(3, 4),
                                 lowercase=False,
                                 min_df=3,
                                 max_df=0.9,

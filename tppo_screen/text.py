@@ -8,8 +8,10 @@ surface noise that says nothing about risk (case, emoji, obfuscation, slang spel
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 # Slang and abbreviations common in informal job posts -> standard form.
 SLANG: dict[str, str] = {
@@ -144,15 +146,15 @@ PHONE = re.compile(
 )
 _HANDLE = re.compile(r"(?<![\w.])@[a-z0-9_.]{3,}", re.I)
 _CURRENCY = (
-    r"rp\.?|idr|usd|us\$|\$|rm|myr|sgd|s\$|¥|yen|jpy|ntd|nt\$|twd|hkd|sar|riyal|aed|dirham|€|eur|"
-    r"euro|aud|krw|won|dolar|dollar"
+    r"\b(?:rp|idr|usd|us\$|rm|myr|sgd|s\$|yen|jpy|ntd|nt\$|twd|hkd|sar|riyal|aed|dirham|eur|euro|"
+    r"aud|krw|won|dolar|dollar)\.?|[$¥€]"
 )
 _NUM = r"\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?"
 _MONEY = re.compile(
-    rf"(?P<cur>{_CURRENCY})?\s?(?P<num>{_NUM})"
+    rf"(?:(?P<cur>{_CURRENCY})\s?|(?<![\w.,]))(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|s/?d|sampai|hingga)\s?(?:{_CURRENCY})?\s?(?P<num2>{_NUM}))?\s?"
     r"(?P<scale>jt|juta|jutaan|jtan|rb|ribu|k|m|miliar|million|ribuan)?\b\s?"
-    r"(?P<cur2>usd|dolar|dollar|rm|ringgit|yen|sgd|euro|eur|riyal|sar|aed|dirham|ntd|won|aud)?",
+    r"(?P<cur2>usd|dolar|dollar|rm|ringgit|yen|sgd|euro|eur|riyal|sar|aed|dirham|ntd|won|aud)?\b",
     re.I,
 )
 _SPACED = re.compile(r"\b(?:[a-z][ .\-_*]){3,}[a-z]\b")
@@ -214,7 +216,7 @@ def _number(raw: str) -> float:
 
 
 def _money_token(match: re.Match[str]) -> str:
-    cur = (match.group("cur") or match.group("cur2") or "").lower().rstrip(".")
+    cur = (match.group("cur") or match.group("cur2") or "").lower().rstrip(".").strip()
     scale = (match.group("scale") or "").lower()
     amount = match.group("num2") or match.group("num")
     value = _number(amount) * _SCALE.get(scale, 1.0)
@@ -244,9 +246,18 @@ def _flag_word(match: re.Match[str]) -> str:
     return f" {FLAG_WORDS.get(code, '')} "
 
 
-def _strip_symbols(text: str) -> str:
-    """Drop emoji and other symbols (Unicode category S*) but keep letters, digits, punctuation."""
-    return "".join(ch for ch in text if not unicodedata.category(ch).startswith("S") or ch in "$¥€@")
+@cache
+def _symbol_table() -> dict[int, None]:
+    """Code points to delete: every Unicode symbol (emoji, arrows, dingbats…) except currency
+    signs and @ that carry meaning, plus emoji joiners and variation selectors. Built once."""
+    keep = {ord(ch) for ch in "$¥€@"}
+    table: dict[int, None] = dict.fromkeys(
+        cp
+        for cp in range(sys.maxunicode + 1)
+        if cp not in keep and unicodedata.category(chr(cp)).startswith("S")
+    )
+    table.update(dict.fromkeys([0x200D, *range(0xFE00, 0xFE10)]))
+    return table
 
 
 def normalize(text: str) -> str:
@@ -263,7 +274,7 @@ def normalize(text: str) -> str:
     text = PHONE.sub(" _phone_ ", text)
     text = _HANDLE.sub(" _handle_ ", text)
     text = _REGIONAL_INDICATOR.sub(_flag_word, text)
-    text = _strip_symbols(text).lower()
+    text = text.translate(_symbol_table()).lower()
     text = _MONEY.sub(_money_token, text)
     text = _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), text)
     text = _LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET_TABLE), text)
