@@ -45,8 +45,10 @@ def main() -> None:
     sample = pd.read_csv(args.sample, dtype=str, keep_default_na=False)
     frame = pd.concat([sample] * (args.rows // len(sample) + 1), ignore_index=True).head(args.rows)
     words = frame["text"].str.split().str.len()
-    print(f"model {model.version}; {len(frame):,} rows from {args.sample.name} "
-          f"({len(sample)} distinct ads, median {int(words.median())} words)")
+    print(
+        f"model {model.version}; {len(frame):,} rows from {args.sample.name} "
+        f"({len(sample)} distinct ads, median {int(words.median())} words)"
+    )
 
     stem.stem_word.cache_clear()
     full_rate, full_time = ads_per_second(model, frame)
@@ -66,8 +68,9 @@ def main() -> None:
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"(a) score_frame, token cache      {full_rate:10,.0f} ads/s  ({len(frame):,} rows in {full_time:.2f}s)")
-    print(f"(b) baseline, no token cache      {base_rate:10,.0f} ads/s  ({args.baseline_rows:,} rows in {base_time:.2f}s)")
+    rows, base_rows = f"{len(frame):,} rows", f"{args.baseline_rows:,} rows"
+    print(f"(a) score_frame, token cache      {full_rate:10,.0f} ads/s  ({rows} in {full_time:.2f}s)")
+    print(f"(b) baseline, no token cache      {base_rate:10,.0f} ads/s  ({base_rows} in {base_time:.2f}s)")
     print(f"ratio a/b                         {full_rate / base_rate:10.1f}x")
     print(f"single ad, score_texts + terms    p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms")
     print(f"peak RSS                          {peak_mb:10,.0f} MB")

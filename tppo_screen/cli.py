@@ -219,6 +219,23 @@ def evaluate(
     typer.echo(text)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    model: ModelOption = None,
+) -> None:
+    """Start the REST API (OpenAPI docs at /docs). The model loads once, at startup."""
+    import uvicorn
+
+    from tppo_screen.api import create_app
+    from tppo_screen.artifacts import load_model
+
+    with user_errors():
+        loaded = load_model(_model_path(model))
+    uvicorn.run(create_app(model=loaded), host=host, port=port)
+
+
 def _print_metrics(metrics: dict[str, dict[str, object]]) -> None:
     table = Table(
         "split", "ROC-AUC", "PR-AUC", "F1@high", "precision@high", "recall@high", "recall@medium", box=None

@@ -1,0 +1,82 @@
+"""Behaviour of the shipped default model on ads it has never seen (checklist-style tests).
+
+These sentences were written for the tests and are not in data/. They check minimum
+functionality, direction (adding red flags raises the score) and invariance (names and cities
+do not matter). A retrained model that fails them is worse in a way users would notice.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tppo_screen.artifacts import Model, load_model
+from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
+from tppo_screen.scoring import score_frame, score_texts
+
+pytestmark = pytest.mark.model
+
+BLATANT = [
+    "DICARI ADMIN CS untuk kantor di Sihanoukville Kamboja!! gaji 18jt/bln, tanpa pengalaman, "
+    "tiket & visa ditanggung bos, paspor dibantu, brgkt minggu ini. minat WA 08xx-xxxx-xxxx",
+    "Lowongan ABK kapal ikan Taiwan, non pengalaman ok, syarat cukup KTP + KK, gaji dolar, "
+    "biaya proses dipotong gaji 6 bulan, kapal berangkat lusa. hub tekong kami",
+    "Butuh cewek usia 17-21 utk kerja cafe di Timika, gaji 6jt, tiket pesawat gratis, bisa kasbon, "
+    "kirim foto full body ke inbox, jangan bilang ortu dulu ya",
+]
+PLAIN = [
+    "PT Sentosa Logistik membuka lowongan Staf Administrasi Gudang di Cikarang. Kualifikasi: "
+    "D3 semua jurusan, menguasai Microsoft Excel, teliti. Tanggung jawab: mencatat barang masuk dan "
+    "keluar, menyusun laporan stok mingguan. Kirim lamaran melalui portal karier perusahaan.",
+    "Dibutuhkan guru Bahasa Inggris untuk SMP swasta di Yogyakarta. S1 Pendidikan Bahasa Inggris, "
+    "pengalaman mengajar minimal 1 tahun, bersedia mengikuti microteaching dan wawancara.",
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"the shipped model {DEFAULT_MODEL} is missing: run `make model`")
+    return load_model(DEFAULT_MODEL)
+
+
+def test_shipped_model_matches_its_card(model: Model) -> None:
+    assert model.card.artifact["sha256"]
+    assert model.card.metrics["cv"]["roc_auc"] > 0.9
+    assert "test" in model.card.metrics
+
+
+@pytest.mark.parametrize("text", BLATANT)
+def test_blatant_trafficking_lures_score_high(model: Model, text: str) -> None:
+    assert score_texts(model, [text])[0].level == "high"
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_plain_portal_ads_score_low(model: Model, text: str) -> None:
+    assert score_texts(model, [text])[0].level == "low"
+
+
+def test_adding_red_flags_raises_the_score(model: Model) -> None:
+    base = PLAIN[0]
+    lured = base.replace("di Cikarang", "di Phnom Penh, Kamboja") + (
+        " Gaji USD 1.500, tanpa pengalaman, tiket dan visa ditanggung, hubungi via Telegram saja."
+    )
+    before, after = (s.score for s in score_texts(model, [base, lured]))
+    assert before is not None and after is not None
+    assert after > before + 0.3
+
+
+@pytest.mark.parametrize(
+    "old, new", [("Cikarang", "Makassar"), ("PT Sentosa Logistik", "CV Maju Bersama"), ("D3", "S1")]
+)
+def test_names_and_cities_do_not_move_the_score(model: Model, old: str, new: str) -> None:
+    a, b = (s.score for s in score_texts(model, [PLAIN[0], PLAIN[0].replace(old, new)]))
+    assert a is not None and b is not None
+    assert abs(a - b) < 0.1
+
+
+def test_demo_listings_score_without_errors_and_span_levels(model: Model) -> None:
+    listings = pd.read_csv(DATA_DIR / "samples" / "listings.csv", dtype=str, keep_default_na=False)
+    scored = score_frame(model, listings)
+    assert len(scored) == len(listings) and (scored["risk_level"] != "error").all()
+    assert {"low", "high"} <= set(scored["risk_level"])
