@@ -75,3 +75,38 @@ def test_corrupt_card_is_a_model_error(tiny_model_path: Path, tmp_path: Path) ->
     card_path(target).write_text("{not json")
     with pytest.raises(ModelError, match="is not valid"):
         read_card(target)
+
+
+def test_same_data_and_seed_give_a_byte_identical_model(tmp_path: Path) -> None:
+    """`make model` promises reproducibility: two processes (different hash seeds, as two
+    separate runs have) must write the same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import TINY
+    from tppo_screen.artifacts import sha256_file
+
+    paths = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed / "tiny.joblib"
+        subprocess.run(
+            [
+                sys.executable,
+                "cli.py",
+                "train",
+                str(TINY),
+                "-o",
+                str(out),
+                "--folds",
+                "3",
+                "--test",
+                str(TINY),
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        paths.append(out)
+    assert sha256_file(paths[0]) == sha256_file(paths[1])

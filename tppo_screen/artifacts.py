@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
+from tppo_screen.pipeline import slim
 
 LEVELS = ("low", "medium", "high")
 
@@ -103,7 +104,7 @@ def save_model(pipeline: Pipeline, path: Path | str, card: ModelCard) -> Model:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    joblib.dump(pipeline, tmp, compress=3)
+    joblib.dump(slim(pipeline), tmp, compress=3)
     tmp.replace(path)
     card = card.model_copy(update={"artifact": {"file": path.name, "sha256": sha256_file(path)}})
     card_path(path).write_text(

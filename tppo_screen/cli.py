@@ -129,11 +129,11 @@ def score(
         elapsed = time.perf_counter() - started
         write_table(scored, output)
     counts = scored["risk_level"].value_counts()
-    summary = Table(
-        title=f"{len(scored):,} rows scored in {elapsed:.1f}s "
-        f"({len(scored) / max(elapsed, 1e-9):,.0f} ads/s) → {output}",
-        box=None,
+    out.print(
+        f"{len(scored):,} rows scored in {elapsed:.1f}s ({len(scored) / max(elapsed, 1e-9):,.0f} ads/s) "
+        f"with model {loaded.version} → {output}"
     )
+    summary = Table(box=None)
     for level in ("high", "medium", "low", "error"):
         summary.add_column(f"[{LEVEL_STYLE[level]}]{level}[/]", justify="right")
     summary.add_row(*(f"{int(counts.get(level, 0)):,}" for level in ("high", "medium", "low", "error")))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
+from tppo_screen.errors import DataError
 from tppo_screen.groups import near_duplicate_groups
 from tppo_screen.privacy import mask_personal_data
 from tppo_screen.text import normalize
@@ -79,7 +80,7 @@ def load_real(raw: Path) -> pd.DataFrame:
         ),
         pd.DataFrame(
             {
-                "id": "maganghub-" + maganghub["id_posisi"].astype(str),
+                "id": "maganghub-" + maganghub["id_posisi"].astype(str).str[:8],
                 "text": [
                     _join(t, d)
                     for t, d in zip(maganghub["posisi"], maganghub["deskripsi_posisi"], strict=True)
@@ -128,6 +129,9 @@ def load_authored(directory: Path) -> pd.DataFrame:
 
 def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     corpus = pd.concat([load_real(raw), load_authored(out / "authored")], ignore_index=True)
+    repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
+    if repeated:
+        raise DataError(f"ids must be unique; repeated: {repeated[:5]}")
     corpus["text"] = corpus["text"].map(mask_personal_data)
     corpus["language"] = corpus["text"].map(guess_language)
     n_words = corpus["text"].str.split().str.len()

@@ -44,7 +44,7 @@ def _at(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "threshold": round(threshold, 4),
+        "threshold": threshold,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
@@ -75,14 +75,14 @@ def compute_metrics(y: np.ndarray, scores: np.ndarray, thresholds: Thresholds) -
     }
 
 
-def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.95) -> Thresholds:
+def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.98) -> Thresholds:
     """`high` maximises F1 on held-out scores; `medium` is the highest threshold that still
     catches `medium_recall` of high-risk ads (never above `high`)."""
     precision, recall, cut = precision_recall_curve(y, scores)
     f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
     high = float(cut[int(np.argmax(f1))])
     medium = float(cut[recall[:-1] >= medium_recall].max())
-    return Thresholds(medium=round(min(medium, high), 4), high=round(high, 4))
+    return Thresholds(medium=min(medium, high), high=high)
 
 
 def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dict[str, Any]:

@@ -79,8 +79,10 @@ def build_pipeline(
 
 
 def slim(pipeline: Pipeline) -> Pipeline:
-    """Drop introspection-only attributes that bloat the pickle (TF-IDF `stop_words_`)."""
+    """Prepare a fitted pipeline for saving: drop TF-IDF's introspection-only `stop_words_`
+    (it bloats the pickle) and `_stop_words_id` (a memory address, which would make the
+    file's bytes differ between otherwise identical runs; transform recomputes it)."""
     for _, vectorizer in pipeline.named_steps["features"].transformer_list:
-        if hasattr(vectorizer, "stop_words_"):
-            vectorizer.stop_words_ = None
+        vectorizer.stop_words_ = None
+        vectorizer.__dict__.pop("_stop_words_id", None)
     return pipeline
