@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from tests.conftest import TINY
 from tppo_screen.artifacts import card_path
@@ -18,6 +18,16 @@ runner = CliRunner()
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _score(tmp_path: Path, model: Path, *options: str) -> Result:
+    """Run `score tmp_path/in.csv -o tmp_path/out.csv --model MODEL [options]`."""
+    args = ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(model)]
+    return runner.invoke(app, [*args, *options])
+
+
+def _scored(tmp_path: Path) -> pd.DataFrame:
+    return pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
 
 
 def test_check_prints_score_level_and_terms(tiny_model_path: Path) -> None:
@@ -51,21 +61,9 @@ def test_score_keeps_rows_order_and_columns(tiny_model_path: Path, tmp_path: Pat
     source.insert(0, "id", [f"ad-{i}" for i in range(len(source))])
     source["note"] = ["007", ""] * (len(source) // 2)  # leading zeros and blanks must survive
     source.to_csv(tmp_path / "in.csv", index=False)
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(tmp_path / "in.csv"),
-            "-o",
-            str(tmp_path / "out.csv"),
-            "--id-column",
-            "id",
-            "--model",
-            str(tiny_model_path),
-        ],
-    )
+    result = _score(tmp_path, tiny_model_path, "--id-column", "id")
     assert result.exit_code == 0, result.output
-    scored = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    scored = _scored(tmp_path)
     assert list(scored.columns) == [*source.columns, "risk_score", "risk_level", "error"]
     assert scored["id"].tolist() == source["id"].tolist()
     assert scored["note"].tolist() == source["note"].tolist()
@@ -79,12 +77,9 @@ def test_score_keeps_rows_order_and_columns(tiny_model_path: Path, tmp_path: Pat
 
 def test_score_marks_empty_and_non_text_cells(tiny_model_path: Path, tmp_path: Path) -> None:
     _write(tmp_path / "in.csv", 'id,text\n1,"Admin CS Kamboja gaji 15jt"\n2,\n3,12345\n4,"  "\n')
-    result = runner.invoke(
-        app,
-        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
-    )
+    result = _score(tmp_path, tiny_model_path)
     assert result.exit_code == 0, result.output
-    scored = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    scored = _scored(tmp_path)
     assert scored["id"].tolist() == ["1", "2", "3", "4"]
     assert scored["risk_level"].tolist()[1:] == ["error", "error", "error"]
     assert scored["error"].tolist() == ["", "empty text", "text has no letters", "empty text"]
@@ -92,10 +87,7 @@ def test_score_marks_empty_and_non_text_cells(tiny_model_path: Path, tmp_path: P
 
 def test_score_missing_column_lists_columns_and_writes_nothing(tiny_model_path: Path, tmp_path: Path) -> None:
     _write(tmp_path / "in.csv", "judul,isi\nA,B\n")
-    result = runner.invoke(
-        app,
-        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
-    )
+    result = _score(tmp_path, tiny_model_path)
     assert result.exit_code == 1
     assert "no column 'text'" in result.output and "judul, isi" in result.output
     assert "--text-column" in result.output
@@ -104,29 +96,17 @@ def test_score_missing_column_lists_columns_and_writes_nothing(tiny_model_path: 
 
 def test_score_text_column_option(tiny_model_path: Path, tmp_path: Path) -> None:
     _write(tmp_path / "in.csv", 'isi\n"Kasir minimarket gaji UMK"\n')
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            str(tmp_path / "in.csv"),
-            "-o",
-            str(tmp_path / "out.csv"),
-            "--text-column",
-            "isi",
-            "--model",
-            str(tiny_model_path),
-        ],
-    )
+    result = _score(tmp_path, tiny_model_path, "--text-column", "isi")
     assert result.exit_code == 0, result.output
+    scored = _scored(tmp_path)
+    assert scored["isi"].tolist() == ["Kasir minimarket gaji UMK"]
+    assert scored["risk_level"].iloc[0] in {"low", "medium", "high"}
 
 
 @pytest.mark.parametrize("content, message", [("", "is empty"), ("text\n", None)])
 def test_score_empty_files(tiny_model_path: Path, tmp_path: Path, content: str, message: str | None) -> None:
     _write(tmp_path / "in.csv", content)
-    result = runner.invoke(
-        app,
-        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
-    )
+    result = _score(tmp_path, tiny_model_path)
     if message:
         assert result.exit_code == 1 and message in result.output
         assert not (tmp_path / "out.csv").exists()
@@ -137,10 +117,7 @@ def test_score_empty_files(tiny_model_path: Path, tmp_path: Path, content: str, 
 
 def test_score_replaces_undecodable_bytes(tiny_model_path: Path, tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_bytes(b'text\n"Kasir toko gaji UMK \xff\xfe"\n')
-    result = runner.invoke(
-        app,
-        ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--model", str(tiny_model_path)],
-    )
+    result = _score(tmp_path, tiny_model_path)
     assert result.exit_code == 0, result.output
     assert "\ufffd" in (tmp_path / "out.csv").read_text(encoding="utf-8")
 
