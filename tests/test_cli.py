@@ -178,3 +178,11 @@ def test_help_explains_every_command() -> None:
     assert result.exit_code == 0
     for command in ("check", "score", "train", "evaluate"):
         assert command in result.output
+
+
+def test_train_names_rows_it_cannot_use(tmp_path: Path) -> None:
+    _write(tmp_path / "bad.csv", 'text,label\n"iklan satu",legit\n"",high_risk\n"123",legit\n')
+    result = runner.invoke(app, ["train", str(tmp_path / "bad.csv"), "-o", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 1
+    assert "2 rows cannot be trained on: row 2 (empty text), row 3 (text has no letters)" in result.output
+    assert not (tmp_path / "m.joblib").exists()

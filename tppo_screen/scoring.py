@@ -126,14 +126,14 @@ def score_frame(model: Model, frame: pd.DataFrame, text_column: str = "text") ->
         )
     texts = frame[text_column].tolist()
     problems = [text_problem(text) for text in texts]
+    invalid = np.array([problem is not None for problem in problems], dtype=bool)
     scores = np.full(len(texts), np.nan)
-    valid = np.flatnonzero([problem is None for problem in problems])
+    valid = np.flatnonzero(~invalid)
     scores[valid] = predict_scores(model.pipeline, [texts[i] for i in valid])
     levels = risk_levels(scores, model.thresholds).astype(object)
-    invalid = np.array([problem is not None for problem in problems], dtype=bool)
     levels[invalid] = "error"
     out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns])
-    out["risk_score"] = np.round(scores, 6)
+    out["risk_score"] = scores
     out["risk_level"] = levels
     out["error"] = [problem or "" for problem in problems]
     return out

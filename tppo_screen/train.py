@@ -26,6 +26,7 @@ from tppo_screen.groups import near_duplicate_groups
 from tppo_screen.pipeline import DEFAULT_SEED, build_pipeline
 from tppo_screen.scoring import predict_scores, text_problem
 from tppo_screen.stem import DEFAULT_OVERRIDES, load_overrides
+from tppo_screen.tables import read_table
 
 logger = logging.getLogger(__name__)
 PARAM_KEYS = (
@@ -44,9 +45,9 @@ PARAM_KEYS = (
 def check_training_frame(frame: pd.DataFrame, path: str) -> np.ndarray:
     """Target vector of a labelled frame; unusable texts are a `DataError` naming the rows."""
     y = labels_to_target(frame, path)
-    bad = [(i + 2, p) for i, p in enumerate(map(text_problem, frame["text"])) if p]
+    bad = [(i + 1, p) for i, p in enumerate(map(text_problem, frame["text"])) if p]
     if bad:
-        listed = ", ".join(f"line {line} ({problem})" for line, problem in bad[:5])
+        listed = ", ".join(f"row {row} ({problem})" for row, problem in bad[:5])
         raise DataError(f"{path}: {len(bad)} rows cannot be trained on: {listed}")
     return y
 
@@ -103,13 +104,9 @@ def train(
     seed: int = DEFAULT_SEED,
     folds: int = 5,
     overrides_path: Path = DEFAULT_OVERRIDES,
-    frame: pd.DataFrame | None = None,
-    test_frame: pd.DataFrame | None = None,
 ) -> tuple[Pipeline, ModelCard]:
     """Cross-validate, choose thresholds, fit on all rows; return the pipeline and its card."""
-    from tppo_screen.tables import read_table
-
-    frame = read_table(data_path) if frame is None else frame
+    frame = read_table(data_path)
     y = check_training_frame(frame, str(data_path))
     overrides = load_overrides(overrides_path)
     groups = split_groups(frame)
@@ -134,7 +131,7 @@ def train(
         "legit": int(len(y) - y.sum()),
     }
     if test_path is not None:
-        test_frame = read_table(test_path) if test_frame is None else test_frame
+        test_frame = read_table(test_path)
         y_test = check_training_frame(test_frame, str(test_path))
         test_scores = predict_scores(pipeline, test_frame["text"].tolist())
         metrics["test"] = {
