@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tppo_screen.config import DEFAULT_MODEL, Settings
@@ -46,7 +47,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except TppoScreenError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     except KeyboardInterrupt:
         err.print("interrupted: no output file was written")
