@@ -77,7 +77,9 @@ def test_score_endpoint_returns_the_library_score(server: str, tiny_model: Model
     assert body["thresholds"] == tiny_model.thresholds.model_dump()
 
 
-@pytest.mark.parametrize("payload", [{}, {"text": ""}, {"text": "   "}, {"text": "x" * 20_001}])
+@pytest.mark.parametrize(
+    "payload", [{}, {"text": ""}, {"text": "   "}, {"text": "12345 !!!"}, {"text": "x" * 20_001}]
+)
 def test_invalid_text_is_a_422(server: str, payload: dict[str, object]) -> None:
     status, body = _request(server + "/v1/score", payload)
     assert status == 422

@@ -186,3 +186,74 @@ def test_train_names_rows_it_cannot_use(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "2 rows cannot be trained on: row 2 (empty text), row 3 (text has no letters)" in result.output
     assert not (tmp_path / "m.joblib").exists()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("text,note\nKasir toko gaji UMK,a,extra\n", "line 2 has 3 fields but the header has 2"),
+        ("id,text,text\n1,a,b\n", "names these columns more than once: text"),
+    ],
+)
+def test_malformed_csv_is_refused_with_its_location(
+    tiny_model_path: Path, tmp_path: Path, content: str, message: str
+) -> None:
+    _write(tmp_path / "in.csv", content)
+    result = _score(tmp_path, tiny_model_path)
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_blank_lines_stay_as_error_rows(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", "text\nAdmin CS Kamboja\n\nKasir toko\n")
+    assert _score(tmp_path, tiny_model_path).exit_code == 0
+    assert _scored(tmp_path)["error"].tolist() == ["", "empty text", ""]
+
+
+def test_unknown_id_column_is_refused_before_writing(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", "id,text\n1,Kasir toko\n")
+    result = _score(tmp_path, tiny_model_path, "--id-column", "nope")
+    assert result.exit_code == 1 and "no column 'nope' for --id-column" in result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_output_directory_is_refused(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", "text\nKasir toko\n")
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "in.csv"), "-o", str(tmp_path), "-m", str(tiny_model_path)]
+    )
+    assert result.exit_code == 1 and "is a directory" in result.output
+
+
+def test_markup_in_ads_is_printed_literally(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", 'id,text\n[b]x[/b],"LOKER KAMBOJA gaji 15jt [/b] paspor"\n')
+    result = _score(tmp_path, tiny_model_path, "--id-column", "id")
+    assert result.exit_code == 0, result.output
+    assert "[b]x[/b]" in result.output and "[/b] paspor" in result.output
+
+
+def test_check_json_exits_1_on_unusable_text(tiny_model_path: Path) -> None:
+    result = runner.invoke(app, ["check", "12345 !!!", "--json", "--model", str(tiny_model_path)])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["error"] == "text has no letters"
+
+
+def test_train_needs_enough_groups_per_label(tmp_path: Path) -> None:
+    rows = ["text,label,group"] + [f'"iklan kerja nomor {i}",legit,g{i}' for i in range(6)]
+    rows += [f'"admin kamboja gaji besar {i}",high_risk,same' for i in range(6)]
+    _write(tmp_path / "one-campaign.csv", "\n".join(rows) + "\n")
+    result = runner.invoke(
+        app, ["train", str(tmp_path / "one-campaign.csv"), "-o", str(tmp_path / "m.joblib")]
+    )
+    assert result.exit_code == 1
+    assert "needs high_risk ads in at least 5 different groups; found 1" in result.output
+
+
+def test_evaluate_refuses_data_left_with_one_label(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "ev.csv", 'text,label\n"Kasir toko gaji UMK",legit\n"12345",high_risk\n')
+    result = runner.invoke(
+        app,
+        ["evaluate", str(tmp_path / "ev.csv"), "-m", str(tiny_model_path), "-o", str(tmp_path / "m.json")],
+    )
+    assert result.exit_code == 1 and "only one label is left" in result.output
+    assert not (tmp_path / "m.json").exists()

@@ -1,3 +1,5 @@
+import pytest
+
 from tppo_screen.privacy import mask_personal_data
 
 
@@ -9,4 +11,28 @@ def test_phone_numbers_and_emails_are_masked() -> None:
 
 def test_masking_is_idempotent_and_keeps_money() -> None:
     text = "gaji Rp 8.000.000, WA 08xx-xxxx-xxxx, kirim ke <email>"
+    assert mask_personal_data(text) == text
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("WA (+62) 812-3456-7890", "WA 08xx-xxxx-xxxx"),
+        ("WA +62 (812) 3456 7890", "WA 08xx-xxxx-xxxx"),
+        ("Hub: 0812–3456–7890", "Hub: 08xx-xxxx-xxxx"),
+        ("Hub: ０８１２３４５６７８９０", "Hub: 08xx-xxxx-xxxx"),  # full-width digits
+        ("WA Kamboja 012 345 678", "WA Kamboja 08xx-xxxx-xxxx"),
+        ("00855 12 345 678", "+855 xx-xxxx-xxxx"),
+        ("+855 (0)12 345 678", "+855 xx-xxxx-xxxx"),
+        ("email rina.hrd [at] gmail.com", "email <email>"),
+    ],
+)
+def test_everyday_contact_formats_are_masked(raw: str, masked: str) -> None:
+    assert mask_personal_data(raw) == masked
+
+
+@pytest.mark.parametrize(
+    "text", ["gaji Rp 4.000.000 + 1.500.000 uang makan", "Rp 162.850.000", "jam 08.00-17.00, 12.08.2025"]
+)
+def test_money_and_times_are_not_mistaken_for_phones(text: str) -> None:
     assert mask_personal_data(text) == text

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tppo_screen.artifacts import Model
+from tppo_screen.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
 from tppo_screen.scoring import risk_levels, score_frame, score_texts
 from tppo_screen.stem import StemTokenizer, load_overrides
@@ -32,8 +32,22 @@ def test_score_frame_keeps_rows_order_and_columns(tiny_model: Model) -> None:
 def test_levels_agree_with_card_thresholds(tiny_model: Model) -> None:
     frame = pd.DataFrame({"text": pd.read_csv("tests/assets/tiny.csv")["text"]})
     scored = score_frame(tiny_model, frame)
-    expected = risk_levels(scored["risk_score"].to_numpy(), tiny_model.thresholds)
-    assert (scored["risk_level"].to_numpy() == expected).all()
+    medium, high = tiny_model.thresholds.medium, tiny_model.thresholds.high
+    for value, level in zip(scored["risk_score"], scored["risk_level"], strict=True):
+        assert level == ("high" if value >= high else "medium" if value >= medium else "low")
+    assert len(set(scored["risk_level"])) > 1
+
+
+def test_risk_levels_use_at_or_above() -> None:
+    thresholds = Thresholds(medium=0.3, high=0.6)
+    levels = risk_levels(np.array([0.0, 0.2999, 0.3, 0.5999, 0.6, 1.0]), thresholds)
+    assert levels.tolist() == ["low", "low", "medium", "medium", "high", "high"]
+
+
+def test_overlong_text_is_an_error_row(tiny_model: Model) -> None:
+    scored = score_frame(tiny_model, pd.DataFrame({"text": ["gaji " * 30_000]}))
+    assert scored["risk_level"].iloc[0] == "error"
+    assert scored["error"].iloc[0].startswith("text too long (150,000 characters")
 
 
 def test_unusable_cells_are_marked_not_dropped(tiny_model: Model) -> None:
@@ -79,7 +93,10 @@ def test_top_terms_are_signed_and_explain_the_score(tiny_model: Model) -> None:
 
 
 def test_scoring_many_rows_crosses_chunk_boundaries(tiny_model: Model) -> None:
-    texts = ["Admin CS Kamboja gaji 15jt", "Staf akuntansi S1 Bandung"] * 1_100
+    texts = ["Admin CS Kamboja gaji 15jt", "", "Staf akuntansi S1 Bandung"] * 700
     scored = score_frame(tiny_model, pd.DataFrame({"text": texts}))
-    assert len(scored) == 2_200
-    assert scored["risk_score"].iloc[0] == scored["risk_score"].iloc[2_198]
+    scores = score_texts(tiny_model, texts, top_k=0)
+    assert len(scored) == len(scores) == 2_100
+    assert scored["risk_score"].iloc[0] == scored["risk_score"].iloc[2_097]
+    assert [s.level for s in scores] == scored["risk_level"].tolist()
+    assert scores[2_099].score == scored["risk_score"].iloc[2_099]

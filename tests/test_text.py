@@ -72,3 +72,61 @@ def test_education_codes_are_not_read_as_leetspeak() -> None:
 
 def test_empty_text_normalizes_to_empty() -> None:
     assert normalize("  \n ") == ""
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        # an allowance after "+" is money, never a phone number (the model's strongest risk term)
+        ("gaji Rp 4.000.000 + 1.500.000 uang makan", "gaji _money_idr_1to5jt_ _money_idr_1to5jt_ uang makan"),
+        ("Gaji 1,7jt + 1.000/galon", "gaji _money_idr_1to5jt_ 1 000 galon"),
+        # a missing space after a full stop is not a URL
+        ("Gaji besar.Mess disediakan", "gaji besar mess disediakan"),
+        ("Penempatan di Kec.Medan Baru", "penempatan di kec medan baru"),
+        # job-ad words that look like slang keep their meaning
+        ("Dibutuhkan HR Staff", "dibutuhkan hr staff"),
+        ("Lowongan dr umum", "lowongan dr umum"),
+        ("halo min, masih buka?", "halo min masih buka"),
+        ("min 2 tahun, min. SMA, usia max 30", "minimal 2 tahun minimal sma usia maksimal 30"),
+        ("Golongan III, PT XXX", "golongan iii pt xxx"),
+        # leetspeak with digits at the ends of the word
+        ("k4mb0j4", "kamboja"),
+        ("k3rj4 di m4l4ys14", "kerja di malaysia"),
+        # rupiah amounts: "M" is miliar, ",00" cents
+        ("gaji Rp 1,5M", "gaji _money_idr_over20jt_"),
+        ("Rp 3.500.000,00", "_money_idr_1to5jt_"),
+        ("jam 08.00-17.00", "jam 08 00 17 00"),
+    ],
+)
+def test_normalize_keeps_meaning_on_tricky_inputs(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "WA (+62) 812-3456-7890",
+        "Hub: 0812–3456–7890",
+        "Hub: 0812/3456/7890",
+        "WA Kamboja 012 345 678",
+        "00855 12 345 678",
+        "telp 021-5551234",
+        "+1 (555) 123-4567",
+    ],
+)
+def test_phone_formats_become_placeholders(raw: str) -> None:
+    assert "_phone_" in normalize(raw).split()
+
+
+@pytest.mark.parametrize("raw", ["email rina.hrd [at] gmail.com", "email rina.hrd @ gmail.com"])
+def test_spelled_out_emails_become_placeholders(raw: str) -> None:
+    assert normalize(raw) == "email _email_"
+
+
+def test_pathological_input_is_linear_time() -> None:
+    import time
+
+    started = time.perf_counter()
+    normalize("1" * 40_000)
+    normalize("a-" * 20_000)
+    assert time.perf_counter() - started < 1.0

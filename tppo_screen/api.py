@@ -25,12 +25,12 @@ from tppo_screen.scoring import Level, Term, score_texts
 
 logger = logging.getLogger(__name__)
 
-AdText = Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=r"\S")]
+AdText = Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=r"[^\W\d_]")]
 
 
 class ScoreRequest(BaseModel):
     text: AdText = Field(
-        description="The ad text, 1–20,000 characters, not only spaces.",
+        description="The ad text: 1–20,000 characters with at least one letter.",
         examples=["Dicari admin CS di Kamboja, gaji 15jt, tanpa pengalaman, paspor dibantu. WA only"],
     )
     id: str | None = Field(default=None, description="Your id for the ad; echoed back.")

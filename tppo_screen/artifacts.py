@@ -4,14 +4,17 @@
     models/default.card.json   what it is: data hash, library versions, parameters, metrics,
                                risk-level thresholds, and the SHA-256 of the joblib file
 
-Pickles are code. `load_model` checks the file's SHA-256 against the card **before**
-unpickling and refuses a mismatch or a different scikit-learn version with a `ModelError`.
-(skops, with `trusted=[...]` types, is the upgrade path if models ever come from outside.)
+Pickles are code. `load_model` reads the file once, checks those bytes' SHA-256 against the card
+and only then unpickles the same bytes; it also refuses another scikit-learn version. This stops
+a corrupted, truncated or swapped model file. It does not stop someone who can write both the
+model and its card: load models only from directories you control. (skops, with
+`trusted=[...]` types, is the upgrade path if models ever come from outside.)
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import platform
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
 from tppo_screen.pipeline import slim
+from tppo_screen.tables import write_text
 
 LEVELS = ("low", "medium", "high")
 
@@ -107,10 +111,7 @@ def save_model(pipeline: Pipeline, path: Path | str, card: ModelCard) -> Model:
     joblib.dump(slim(pipeline), tmp, compress=3)
     tmp.replace(path)
     card = card.model_copy(update={"artifact": {"file": path.name, "sha256": sha256_file(path)}})
-    card_path(path).write_text(
-        json.dumps(card.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    write_text(json.dumps(card.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", card_path(path))
     return Model(pipeline=pipeline, card=card, path=path)
 
 
@@ -133,7 +134,8 @@ def load_model(path: Path | str) -> Model:
     path = Path(path)
     card = read_card(path)
     expected = card.artifact.get("sha256")
-    actual = sha256_file(path)
+    payload = path.read_bytes()  # hash and unpickle the very same bytes
+    actual = hashlib.sha256(payload).hexdigest()
     if expected != actual:
         raise ModelError(
             f"{path} does not match its card (SHA-256 {actual[:12]}…, card says "
@@ -146,7 +148,7 @@ def load_model(path: Path | str) -> Model:
             f"{path} was trained with scikit-learn {trained_with}, this environment has "
             f"{installed}: reinstall the pinned dependencies (make install) or retrain"
         )
-    pipeline = joblib.load(path)
+    pipeline = joblib.load(io.BytesIO(payload))
     if not isinstance(pipeline, Pipeline):
         raise ModelError(f"{path} does not hold a scikit-learn Pipeline")
     return Model(pipeline=pipeline, card=card, path=path)

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tppo_screen.config import DEFAULT_MODEL, Settings
-from tppo_screen.errors import TppoScreenError
+from tppo_screen.errors import InputError, TppoScreenError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -49,6 +49,10 @@ def user_errors() -> Iterator[None]:
     except TppoScreenError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
+    except OSError as exc:  # unwritable output, a directory given as a file, a full disk …
+        where = f": {exc.filename}" if exc.filename else ""
+        err.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
+        raise typer.Exit(code=1) from None
     except KeyboardInterrupt:
         err.print("interrupted: no output file was written")
         raise typer.Exit(code=130) from None
@@ -74,7 +78,7 @@ def check(
     text: Annotated[str, typer.Argument(help="The ad text, or '-' to read it from stdin.")],
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole score as JSON.")] = False,
-    top: Annotated[int, typer.Option(help="How many contributing terms to show.")] = 8,
+    top: Annotated[int, typer.Option(min=0, help="How many contributing terms to show.")] = 8,
 ) -> None:
     """Score one ad: risk score, level and the terms that pushed it up or down."""
     from tppo_screen.artifacts import load_model
@@ -87,14 +91,14 @@ def check(
         result = score_texts(loaded, [text], top_k=top)[0]
     if as_json:
         out.print_json(result.model_dump_json())
-        return
+        raise typer.Exit(code=1 if result.level == "error" else 0)
     if result.level == "error":
         err.print(f"[bold red]error:[/] cannot score this text: {result.error}")
         raise typer.Exit(code=1)
     style = LEVEL_STYLE[result.level]
     out.print(
-        f"risk score [bold]{result.score:.3f}[/]  level [{style}]{result.level}[/]  "
-        f"(medium ≥ {loaded.thresholds.medium:.3f}, high ≥ {loaded.thresholds.high:.3f}; "
+        f"risk score [bold]{result.score:.4f}[/]  level [{style}]{result.level}[/]  "
+        f"(medium ≥ {loaded.thresholds.medium:.4f}, high ≥ {loaded.thresholds.high:.4f}; "
         f"model {loaded.version})"
     )
     table = Table("term (stemmed)", "weight", "pushes towards", box=None)
@@ -111,7 +115,7 @@ def score(
     text_column: Annotated[str, typer.Option(help="Column holding the ad text.")] = "text",
     id_column: Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")] = None,
     model: ModelOption = None,
-    top: Annotated[int, typer.Option(help="How many of the riskiest rows to list.")] = 5,
+    top: Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")] = 5,
 ) -> None:
     """Score every row of INPUT_FILE; write it with risk_score, risk_level and error appended.
 
@@ -125,6 +129,10 @@ def score(
     with user_errors():
         loaded = load_model(_model_path(model))
         frame = read_table(input_file)
+        if id_column is not None and id_column not in frame.columns:
+            raise InputError(
+                f"no column {id_column!r} for --id-column; columns found: {', '.join(frame.columns)}"
+            )
         started = time.perf_counter()
         scored = score_frame(loaded, frame, text_column)
         elapsed = time.perf_counter() - started
@@ -132,7 +140,7 @@ def score(
     counts = scored["risk_level"].value_counts()
     out.print(
         f"{len(scored):,} rows scored in {elapsed:.1f}s ({len(scored) / max(elapsed, 1e-9):,.0f} ads/s) "
-        f"with model {loaded.version} → {output}"
+        f"with model {loaded.version} → {escape(str(output))}"
     )
     summary = Table(box=None)
     for level in ("high", "medium", "low", "error"):
@@ -142,7 +150,7 @@ def score(
     riskiest = scored[scored["risk_level"] != "error"].nlargest(top, "risk_score")
     if len(riskiest):
         table = Table(
-            "row" if id_column is None else id_column,
+            "row" if id_column is None else escape(id_column),
             "score",
             "level",
             "text",
@@ -153,7 +161,9 @@ def score(
             name = str(row[id_column]) if id_column else str(int(index) + 1)  # type: ignore[call-overload]
             snippet = " ".join(str(row[text_column]).split())[:90]
             level = row["risk_level"]
-            table.add_row(name, f"{row['risk_score']:.3f}", f"[{LEVEL_STYLE[level]}]{level}[/]", snippet)
+            table.add_row(
+                escape(name), f"{row['risk_score']:.3f}", f"[{LEVEL_STYLE[level]}]{level}[/]", escape(snippet)
+            )
         out.print(table)
 
 
@@ -169,7 +179,7 @@ def train(
         Path | None, typer.Option(help="Held-out labelled CSV whose metrics go in the card.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same data and seed give the same model.")] = 13,
-    folds: Annotated[int, typer.Option(help="Grouped cross-validation folds.")] = 5,
+    folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds.")] = 5,
     stem_overrides: Annotated[Path | None, typer.Option(help="Stem-override file (word<TAB>stem).")] = None,
 ) -> None:
     """Train a model with grouped cross-validation; save it with its model card."""
@@ -189,7 +199,7 @@ def train(
         saved = save_model(pipeline, output, card)
     _print_metrics(card.metrics)
     out.print(f"thresholds: medium ≥ {card.thresholds.medium}, high ≥ {card.thresholds.high}")
-    out.print(f"saved {output} (sha256 {saved.card.artifact['sha256'][:12]}…) and its card")
+    out.print(f"saved {escape(str(output))} (sha256 {saved.card.artifact['sha256'][:12]}…) and its card")
 
 
 @app.command()
@@ -203,7 +213,7 @@ def evaluate(
     """Evaluate a model on labelled data at the thresholds in its card; print metrics JSON."""
     from tppo_screen.artifacts import load_model, sha256_file
     from tppo_screen.evaluate import evaluate_model
-    from tppo_screen.tables import read_table
+    from tppo_screen.tables import read_table, write_text
 
     with user_errors():
         loaded = load_model(_model_path(model))
@@ -213,10 +223,9 @@ def evaluate(
                 "[yellow]warning:[/] this is the model's training data: these metrics are "
                 "in-sample; the card's 'cv' and 'test' metrics are the honest ones"
             )
-    text = json.dumps({"model": loaded.version, "data": str(data), **metrics}, indent=2)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n", encoding="utf-8")
+        text = json.dumps({"model": loaded.version, "data": str(data), **metrics}, indent=2, allow_nan=False)
+        if output is not None:
+            write_text(text + "\n", output)
     typer.echo(text)
 
 

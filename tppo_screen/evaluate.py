@@ -90,6 +90,11 @@ def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dic
     y = labels_to_target(frame, path)
     scored = score_frame(model, frame, "text")
     usable = (scored["risk_level"] != "error").to_numpy()
+    if len(set(y[usable])) < 2:
+        raise DataError(
+            f"{path}: after leaving out {int((~usable).sum())} unscorable rows, only one label is left; "
+            "metrics need both 'high_risk' and 'legit' ads"
+        )
     metrics = compute_metrics(y[usable], scored["risk_score"].to_numpy()[usable], model.thresholds)
     metrics["unscorable_rows"] = int((~usable).sum())
     return metrics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tppo_screen.text import EMAIL, PHONE
 
@@ -11,15 +12,16 @@ MASKED_EMAIL = "<email>"
 
 
 def _mask_phone(match: re.Match[str]) -> str:
-    number = match.group(0)
-    if number.startswith("+") and not number.startswith("+62"):
-        country = re.match(r"\+\s?(\d{1,3})", number)
-        return f"+{country.group(1) if country else ''} xx-xxxx-xxxx"
+    country = re.match(r"(?:\+|00)(\d{1,3})", match.group(0))
+    if country and not country.group(1).startswith("62"):
+        return f"+{country.group(1)} xx-xxxx-xxxx"
     return MASKED_PHONE
 
 
 def mask_personal_data(text: str) -> str:
     """Replace phone numbers with `08xx-xxxx-xxxx` (foreign: `+CC xx-xxxx-xxxx`) and e-mail
-    addresses with `<email>`. Already-masked text is left as it is."""
+    addresses with `<email>`. Already-masked text is left as it is. The text is NFKC-normalised
+    first, so full-width digits cannot hide a number."""
+    text = unicodedata.normalize("NFKC", text)
     text = EMAIL.sub(MASKED_EMAIL, text)
     return PHONE.sub(_mask_phone, text)

@@ -28,6 +28,7 @@ from tppo_screen.errors import InputError
 Level = Literal["low", "medium", "high", "error"]
 OUTPUT_COLUMNS = ("risk_score", "risk_level", "error")
 CHUNK_ROWS = 1_000  # bounds the size of the sparse feature matrix held at once
+MAX_TEXT_CHARS = 100_000  # a job ad is far shorter; longer cells are pasted pages or binary junk
 
 
 class Term(BaseModel):
@@ -54,6 +55,8 @@ def text_problem(value: Any) -> str | None:
         return f"not text ({type(value).__name__})"
     if not value.strip():
         return "empty text"
+    if len(value) > MAX_TEXT_CHARS:
+        return f"text too long ({len(value):,} characters; the limit is {MAX_TEXT_CHARS:,})"
     if not any(ch.isalpha() for ch in value):
         return "text has no letters"
     return None

@@ -53,14 +53,12 @@ SLANG: dict[str, str] = {
     "udh": "sudah",
     "udah": "sudah",
     "jd": "jadi",
-    "dr": "dari",
     "krn": "karena",
     "karna": "karena",
     "org": "orang",
     "bln": "bulan",
     "thn": "tahun",
     "th": "tahun",
-    "hr": "hari",
     "jam2": "jam",
     "pengalamn": "pengalaman",
     "pngalaman": "pengalaman",
@@ -86,16 +84,12 @@ SLANG: dict[str, str] = {
     "msh": "masih",
     "hrs": "harus",
     "wajib2": "wajib",
-    "min": "minimal",
-    "max": "maksimal",
-    "maks": "maksimal",
     "sma/smk": "sma smk",
     "dll": "dan lain lain",
     "dsb": "dan sebagainya",
     "info2": "info",
     "minat": "minat",
     "japri": "hubungi pribadi",
-    "pm": "hubungi pribadi",
     "dm": "hubungi pribadi",
     "inbox": "hubungi pribadi",
     "wa": "whatsapp",
@@ -104,6 +98,29 @@ SLANG: dict[str, str] = {
     "wha": "whatsapp",
     "tele": "telegram",
     "tg": "telegram",
+}
+
+# "min"/"max" mean minimal/maksimal only before a number or a requirement ("halo min" is "admin").
+LIMIT_WORDS = {"min": "minimal", "max": "maksimal", "maks": "maksimal"}
+_LIMIT_CONTEXT = {
+    "sma",
+    "smk",
+    "smp",
+    "sd",
+    "d1",
+    "d2",
+    "d3",
+    "d4",
+    "s1",
+    "s2",
+    "lulusan",
+    "pendidikan",
+    "pengalaman",
+    "usia",
+    "umur",
+    "tinggi",
+    "berat",
+    "tahun",
 }
 
 # Flags as emoji carry destinations ("🇰🇭 admin CS"); other emoji are dropped.
@@ -134,14 +151,22 @@ FLAG_WORDS: dict[str, str] = {
 }
 
 _REGIONAL_INDICATOR = re.compile("([\U0001f1e6-\U0001f1ff]{2})")
-URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|id|net|org|ly|me|co|io)(?:/\S*)?", re.I)
+URL = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|(?<![\w.@-])[\w-]+\.(?:com|id|net|org|ly|me|co|io)\b(?:\.(?:id|my|sg|uk)\b)?(?:/\S*)?",
+    re.I,
+)
 _WA_LINK = re.compile(r"\b(?:wa\.me|api\.whatsapp\.com|chat\.whatsapp\.com)/\S*", re.I)
 _TG_LINK = re.compile(r"\bt\.me/\S*", re.I)
-EMAIL = re.compile(r"<email>|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"<email>|(?<![\w.+-])[\w.+-]+(?:@|\s?[\[(]at[\])]\s?|\s@\s)[\w-]+(?:\.[\w-]+)+", re.I)
+_SEP = r"[\s.\-–—/]?"
 PHONE = re.compile(
-    r"(?:\+?62[\s.-]?|\b0)8[\dx]{1,3}(?:[\s.-]?[\dx]{2,5}){1,3}\b"  # Indonesian mobile
-    r"|\+\s?\d{1,3}(?:[\s.-]?[\dx]{1,5}){2,5}\b"  # foreign, with country code
-    r"|\(0\d{2,3}\)\s?\d{3,4}[\s.-]?\d{3,5}\b",  # landline "(021) 555-1234"
+    # Indonesian mobile: 0812…, +62 812…, (+62) 812…, 62-812…
+    rf"(?:(?<![\w+.,])\(?\+?62\)?{_SEP}\(?|(?<![\w.,])0)8[\dx]{{1,3}}\)?(?:{_SEP}[\dx]{{2,5}}){{1,3}}(?!\w)"
+    # foreign with country code: +855 12 345 678, 00855…; never "+ 1.500.000" or "+1.500.000"
+    rf"|(?<![\w+])(?:\+|00)(?!\d{{1,3}}(?:[.,]\d{{3}})+(?!\d))\d{{1,3}}(?:\s?\(\d{{1,4}}\))?(?:{_SEP}[\dx]{{1,5}}){{2,5}}(?!\w)"
+    # landline or local numbers abroad: (021) 555-1234, 021-5551234, 012 345 678
+    rf"|(?<![\w.,])\(?0\d{{2,3}}\)?{_SEP}\d{{3,4}}{_SEP}\d{{3,5}}(?!\w)",
     re.I,
 )
 _HANDLE = re.compile(r"(?<![\w.])@[a-z0-9_.]{3,}", re.I)
@@ -149,7 +174,7 @@ _CURRENCY = (
     r"\b(?:rp|idr|usd|us\$|rm|myr|sgd|s\$|yen|jpy|ntd|nt\$|twd|hkd|sar|riyal|aed|dirham|eur|euro|"
     r"aud|krw|won|dolar|dollar)\.?|[$¥€]"
 )
-_NUM = r"\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?"
+_NUM = r"\d{1,3}(?:[.,]\d{3})+(?:,00)?|\d+(?:[.,]\d+)?"
 _MONEY = re.compile(
     rf"(?:(?P<cur>{_CURRENCY})\s?|(?<![\w.,]))(?P<num>{_NUM})"
     rf"(?:\s?(?:-|–|s/?d|sampai|hingga)\s?(?:{_CURRENCY})?\s?(?P<num2>{_NUM}))?\s?"
@@ -159,8 +184,11 @@ _MONEY = re.compile(
 )
 _SPACED = re.compile(r"\b(?:[a-z][ .\-_*]){3,}[a-z]\b")
 _LEET_TABLE = str.maketrans({"4": "a", "@": "a", "0": "o", "1": "i", "3": "e", "5": "s", "7": "t", "$": "s"})
-_LEET_TOKEN = re.compile(r"\b[a-z]+[4@0135$7][a-z4@0135$7]*[a-z]\b|\b[a-z]*[@$][a-z]+\b")
-_REPEATS = re.compile(r"([a-z])\1{2,}")
+# A leet character between two letters marks an obfuscated word (p4sp0r, k4mb0j4, g@ji); then
+# digits at its ends are leet too. Education and safety codes (s1, d3, k3) and covid19 stay.
+_LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]{4,}(?![\w@$]))[a-z0-9@$]*[a-z][4@0135$7][a-z][a-z0-9@$]*")
+# Letters repeated 3+ times next to other letters (gajiii, bangettt); "iii" and "xxx" alone stay.
+_REPEATS = re.compile(r"(?<=[a-z])([a-z])\1{2,}|([a-z])\2{2,}(?=[a-z])")
 _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 
@@ -210,6 +238,7 @@ _SCALE = {
 
 def _number(raw: str) -> float:
     """Parse '15.000.000', '1,200', '8,5' or '7.5' the way Indonesian ads mean them."""
+    raw = re.sub(r"(?<=\d{3}),00$", "", raw)
     if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", raw):
         return float(re.sub(r"[.,]", "", raw))
     return float(raw.replace(",", "."))
@@ -220,6 +249,8 @@ def _money_token(match: re.Match[str]) -> str:
     scale = (match.group("scale") or "").lower()
     amount = match.group("num2") or match.group("num")
     value = _number(amount) * _SCALE.get(scale, 1.0)
+    if scale == "m" and cur in ("rp", "idr"):
+        value *= 1000  # with rupiah, "M" is miliar: "Rp 1,5M"
     if not cur and (not scale or scale == "m"):
         # A bare number is money only when it is a large amount with thousand separators
         # ("7.500.000"); "5 m" is more often metres than millions.
@@ -278,9 +309,16 @@ def normalize(text: str) -> str:
     text = _MONEY.sub(_money_token, text)
     text = _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), text)
     text = _LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET_TABLE), text)
-    text = _REPEATS.sub(r"\1", text)
+    text = _REPEATS.sub(lambda m: m.group(1) or m.group(2), text)
     text = _NON_WORD.sub(" ", text)
-    words = [SLANG.get(word, word) for word in text.split()]
+    words = text.split()
+    for i, word in enumerate(words):
+        if word in LIMIT_WORDS:
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if following[:1].isdigit() or following in _LIMIT_CONTEXT:
+                words[i] = LIMIT_WORDS[word]
+        else:
+            words[i] = SLANG.get(word, word)
     return _SPACES.sub(" ", " ".join(words)).strip()
 
 

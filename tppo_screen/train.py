@@ -67,16 +67,33 @@ def cross_validated_scores(
     folds: int,
 ) -> np.ndarray:
     """Out-of-fold risk scores from a grouped, stratified K-fold."""
-    if min(np.bincount(y)) < folds:
-        raise DataError(f"too few rows of one label for {folds}-fold cross-validation")
+    if folds < 2:
+        raise DataError("cross-validation needs at least 2 folds")
+    for label, name in ((0, "legit"), (1, "high_risk")):
+        distinct = len(set(groups[y == label]))
+        if distinct < folds:
+            raise DataError(
+                f"{folds}-fold grouped cross-validation needs {name} ads in at least {folds} "
+                f"different groups; found {distinct}. Add more varied ads or use fewer --folds."
+            )
     oof = np.empty(len(y))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = frame["text"].tolist()
     for fold, (train_idx, test_idx) in enumerate(splitter.split(texts, y, groups), 1):
-        pipeline = build_pipeline(overrides, seed).fit([texts[i] for i in train_idx], y[train_idx])
+        if len(set(y[train_idx])) < 2:
+            raise DataError(f"fold {fold} has only one label to learn from; use fewer --folds")
+        pipeline = fit_pipeline(build_pipeline(overrides, seed), [texts[i] for i in train_idx], y[train_idx])
         oof[test_idx] = predict_scores(pipeline, [texts[i] for i in test_idx])
         logger.info("fold %d/%d: trained on %d ads, scored %d", fold, folds, len(train_idx), len(test_idx))
     return oof
+
+
+def fit_pipeline(pipeline: Pipeline, texts: list[str], y: np.ndarray) -> Pipeline:
+    """Fit, turning scikit-learn's complaints about the data into a `DataError`."""
+    try:
+        return pipeline.fit(texts, y)
+    except ValueError as exc:  # e.g. too few ads for min_df/max_df: "After pruning, no terms remain"
+        raise DataError(f"cannot train on these {len(texts)} ads: {exc}") from exc
 
 
 def per_source_rates(
@@ -121,7 +138,7 @@ def train(
             "by_source": per_source_rates(frame, y, oof, thresholds),
         },
     }
-    pipeline = build_pipeline(overrides, seed).fit(frame["text"].tolist(), y)
+    pipeline = fit_pipeline(build_pipeline(overrides, seed), frame["text"].tolist(), y)
     logger.info("final model fitted on %d ads", len(y))
     data = {
         "file": Path(data_path).name,
