@@ -198,7 +198,7 @@ def train(
         )
         saved = save_model(pipeline, output, card)
     _print_metrics(card.metrics)
-    out.print(f"thresholds: medium ≥ {card.thresholds.medium}, high ≥ {card.thresholds.high}")
+    out.print(f"thresholds: medium ≥ {card.thresholds.medium:.4f}, high ≥ {card.thresholds.high:.4f}")
     out.print(f"saved {escape(str(output))} (sha256 {saved.card.artifact['sha256'][:12]}…) and its card")
 
 
