@@ -5,14 +5,21 @@ Usage: python scripts/check_authored.py data/authored/FILE.jsonl [more files...]
 Checks: valid JSON per line, required fields, unique ids, known red-flag ids,
 word counts 10-400, masked contacts (no real-looking phone numbers or e-mails),
 and that no two ads share more than 60% of their word 5-grams.
+
+Counterfactual twins carry `twin_of` (the id of the ad they were edited from: an authored id,
+or a real corpus id such as lokerid-123 from data/train.csv or data/test.csv) and `edit` (one
+line: what was changed). A twin must have the other label, must differ from its original, and
+is exempt from the overlap rule against its original and that original's other twins.
 Standard library only, so it runs before anything is installed.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sys
+from collections import Counter, defaultdict
 from itertools import combinations
 from pathlib import Path
 
@@ -63,7 +70,25 @@ def shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def check(paths: list[Path]) -> list[str]:
+def corpus_ads(directory: Path) -> dict[str, dict]:
+    """Real and authored ads already in the built corpus (id -> row), for twin checks."""
+    ads: dict[str, dict] = {}
+    csv.field_size_limit(10_000_000)
+    for name in ("train.csv", "test.csv"):
+        path = directory / name
+        if path.exists():
+            with path.open(encoding="utf-8", newline="") as handle:
+                ads.update({row["id"]: row for row in csv.DictReader(handle)})
+    return ads
+
+
+def family(ad: dict) -> str:
+    """Ads edited from the same original (and the original itself) form one family."""
+    return ad.get("twin_of") or ad["id"]
+
+
+def check(paths: list[Path], corpus: dict[str, dict] | None = None) -> list[str]:
+    corpus = corpus if corpus is not None else corpus_ads(Path(__file__).resolve().parent.parent / "data")
     problems: list[str] = []
     ads: list[dict] = []
     seen: set[str] = set()
@@ -100,13 +125,33 @@ def check(paths: list[Path]) -> list[str]:
                 problems.append(f"{where}: unmasked phone number; write 08xx-xxxx-xxxx")
             if EMAIL.search(ad["text"]):
                 problems.append(f"{where}: unmasked e-mail; write <email>")
+            if "twin_of" in ad and not str(ad.get("edit", "")).strip():
+                problems.append(f"{where}: a twin needs `edit`, one line saying what was changed")
             ads.append({**ad, "_where": where})
-    grams = [shingles(ad["text"]) for ad in ads]
-    for (i, a), (j, b) in combinations(enumerate(ads), 2):
-        ga, gb = grams[i], grams[j]
-        if not ga or not gb:
+    by_id = {ad["id"]: ad for ad in ads}
+    for ad in ads:
+        if "twin_of" not in ad:
             continue
-        overlap = len(ga & gb) / min(len(ga), len(gb))
+        original = by_id.get(ad["twin_of"]) or corpus.get(ad["twin_of"])
+        if original is None:
+            problems.append(f"{ad['_where']}: twin_of {ad['twin_of']!r} is not an authored or corpus id")
+        elif original["label"] == ad["label"]:
+            problems.append(f"{ad['_where']}: a twin must have the other label than {ad['twin_of']}")
+        elif original["text"].strip() == ad["text"].strip():
+            problems.append(f"{ad['_where']}: twin text is identical to {ad['twin_of']}")
+    grams = [shingles(ad["text"]) for ad in ads]
+    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, gram_set in enumerate(grams):
+        for gram in gram_set:
+            index[gram].append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for holders in index.values():
+        shared.update(combinations(holders, 2))
+    for (i, j), count in sorted(shared.items()):
+        a, b = ads[i], ads[j]
+        if family(a) == family(b) or a["id"] == family(b) or b["id"] == family(a):
+            continue
+        overlap = count / min(len(grams[i]), len(grams[j]))
         if overlap > 0.6:
             problems.append(f"{a['_where']} and {b['_where']}: share {overlap:.0%} of word 5-grams (max 60%)")
     return problems

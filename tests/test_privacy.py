@@ -32,7 +32,13 @@ def test_everyday_contact_formats_are_masked(raw: str, masked: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["gaji Rp 4.000.000 + 1.500.000 uang makan", "Rp 162.850.000", "jam 08.00-17.00, 12.08.2025"]
+    "text",
+    [
+        "gaji Rp 4.000.000 + 1.500.000 uang makan",
+        "Rp 162.850.000",
+        "jam 08.00-17.00, 12.08.2025",
+        "fee 250.000-300.000/hari",
+    ],
 )
 def test_money_and_times_are_not_mistaken_for_phones(text: str) -> None:
     assert mask_personal_data(text) == text

@@ -3,9 +3,11 @@
     python -m tppo_screen.corpus --raw ../shared/data/raw --out data
 
 Real legitimate ads come from Loker.id, MagangHub and the Indonesian rows of the DTP IT set;
-high-risk ads and hard negatives are hand-written (data/authored/*.jsonl). Every text is masked
-(phones, e-mails), exact duplicates are dropped, near-duplicates and same-advertiser ads share a
-group, and a grouped, stratified split writes data/train.csv and data/test.csv. The demo file
+the job posts in the Telegram dump are labelled by hand (data/labels/telegram.csv, with a reason
+each); high-risk ads, hard negatives and counterfactual twins are hand-written
+(data/authored/*.jsonl). Every text is masked (phones, e-mails, names after honorifics, handles),
+exact duplicates are dropped, near-duplicates, same-advertiser ads and twins share a group, and a
+grouped, stratified split writes data/train.csv and data/test.csv. The demo file
 data/samples/listings.csv is drawn from the test side only, so the shipped model never saw it.
 Re-running on the same inputs gives the same files.
 """
@@ -23,14 +25,16 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
+from tppo_screen.diversity import diversity_report
 from tppo_screen.errors import DataError
 from tppo_screen.groups import near_duplicate_groups
-from tppo_screen.privacy import mask_personal_data
+from tppo_screen.privacy import mask_people
+from tppo_screen.style import style_only_auc
 from tppo_screen.text import normalize
 
 logger = logging.getLogger(__name__)
 SEED = 13
-COLUMNS = ["id", "text", "label", "source", "register", "red_flags", "modus", "group", "language"]
+COLUMNS = ["id", "text", "label", "source", "register", "red_flags", "modus", "group", "language", "twin_of"]
 MIN_WORDS = 8
 _ID_WORDS = set(
     "yang dan di untuk dengan dalam ini akan dari pada atau kami anda tidak ke "
@@ -105,6 +109,37 @@ def load_real(raw: Path) -> pd.DataFrame:
     return real
 
 
+def load_telegram(raw: Path, labels_path: Path) -> pd.DataFrame:
+    """The job posts of the Telegram dump that were labelled by hand (message_id, label, red_flags,
+    reason); every other message of the dump is not a job ad and stays out."""
+    labels = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
+    messages = (
+        pd.read_csv(
+            raw / "telegram_group_id" / "datasetTelegram.csv",
+            usecols=["id", "message"],
+            dtype=str,
+            keep_default_na=False,
+        )
+        .drop_duplicates("id")
+        .set_index("id")["message"]
+    )
+    missing = sorted(set(labels["message_id"]) - set(messages.index))
+    if missing:
+        raise DataError(f"{labels_path}: message ids not in the Telegram dump: {missing[:5]}")
+    return pd.DataFrame(
+        {
+            "id": "telegram-" + labels["message_id"],
+            "text": messages.loc[labels["message_id"]].to_numpy(),
+            "source": "telegram",
+            "key": "",
+            "label": labels["label"],
+            "register": "informal",
+            "red_flags": labels["red_flags"],
+            "modus": "telegram_post",
+        }
+    )
+
+
 def load_authored(directory: Path) -> pd.DataFrame:
     """Hand-written ads from data/authored/*.jsonl (see scripts/check_authored.py)."""
     rows = []
@@ -117,33 +152,42 @@ def load_authored(directory: Path) -> pd.DataFrame:
                         "id": ad["id"],
                         "text": ad["text"],
                         "label": ad["label"],
-                        "source": f"authored_{ad['label']}",
+                        "source": f"{'twin' if ad.get('twin_of') else 'authored'}_{ad['label']}",
                         "register": ad["register"],
                         "red_flags": ";".join(ad["red_flags"]),
                         "modus": ad["modus"],
                         "key": ad.get("group", ""),
+                        "twin_of": ad.get("twin_of", ""),
                     }
                 )
     return pd.DataFrame(rows)
 
 
 def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
-    corpus = pd.concat([load_real(raw), load_authored(out / "authored")], ignore_index=True)
+    corpus = pd.concat(
+        [
+            load_real(raw),
+            load_telegram(raw, out / "labels" / "telegram.csv"),
+            load_authored(out / "authored"),
+        ],
+        ignore_index=True,
+    )
+    corpus["twin_of"] = corpus["twin_of"].fillna("")
     repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
     if repeated:
         raise DataError(f"ids must be unique; repeated: {repeated[:5]}")
-    corpus["text"] = corpus["text"].map(mask_personal_data)
+    corpus["text"] = corpus["text"].map(mask_people)
     corpus["language"] = corpus["text"].map(guess_language)
     n_words = corpus["text"].str.split().str.len()
-    keep = (n_words >= MIN_WORDS) & (
-        (corpus["language"] == "id") | corpus["source"].str.startswith("authored")
-    )
+    written = corpus["source"].str.startswith(("authored", "twin"))
+    keep = (n_words >= MIN_WORDS) & ((corpus["language"] == "id") | written)
     dropped = corpus.loc[~keep, "source"].value_counts().to_dict()
     corpus = corpus[keep].copy()
     corpus["normalized"] = corpus["text"].map(normalize)
     duplicated = corpus.duplicated("normalized")
     dropped_duplicates = corpus.loc[duplicated, "source"].value_counts().to_dict()
     corpus = corpus[~duplicated].reset_index(drop=True)
+    link_twins(corpus)
     groups = near_duplicate_groups(corpus["text"].tolist(), keys=corpus["key"].tolist())
     corpus["group"] = [f"g{g:05d}" for g in groups]
     y = (corpus["label"] == "high_risk").to_numpy(dtype=int)
@@ -170,18 +214,42 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
         .rename("n")
         .reset_index()
         .to_dict(orient="records"),
+        "twin_pairs": int((corpus["twin_of"] != "").sum()),
+        "high_risk_ads_per_red_flag": flag_counts(corpus[corpus["label"] == "high_risk"]),
         "groups": int(corpus["group"].nunique()),
         "largest_group": int(corpus["group"].value_counts().max()),
         "dropped_non_indonesian_or_short": dropped,
         "dropped_exact_duplicates": dropped_duplicates,
+        "diversity": diversity_report(corpus),
+        "style_only_roc_auc": round(style_only_auc(corpus, seed=seed), 4),
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return stats
 
 
+def link_twins(corpus: pd.DataFrame) -> None:
+    """Give each counterfactual twin its original's grouping key (in place), so that a grouped
+    split keeps the pair on one side; a twin whose original is not in the corpus is an error."""
+    index = pd.Series(corpus.index, index=corpus["id"])
+    for i in corpus.index[corpus["twin_of"] != ""]:
+        original = corpus.at[i, "twin_of"]
+        if original not in index:
+            raise DataError(f"twin {corpus.at[i, 'id']}: its original {original!r} is not in the corpus")
+        j = index[original]
+        if not corpus.at[j, "key"]:
+            corpus.at[j, "key"] = f"twin:{original}"
+        corpus.at[i, "key"] = corpus.at[j, "key"]
+
+
+def flag_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many ads carry each red-flag id (most frequent first)."""
+    flags = frame["red_flags"].str.split(";").explode()
+    return {str(k): int(v) for k, v in flags[flags != ""].value_counts().items()}
+
+
 def demo_sample(test: pd.DataFrame, seed: int, size: int = 100) -> pd.DataFrame:
     """`size` listings from the test split: up to 45 authored ads (both labels), real ads for the rest."""
-    is_authored = test["source"].str.startswith("authored")
+    is_authored = test["source"].str.startswith(("authored", "twin"))
     authored = test[is_authored].sample(n=min(45, int(is_authored.sum())), random_state=seed)
     real = test[~is_authored].sample(
         n=min(size - len(authored), int((~is_authored).sum())), random_state=seed

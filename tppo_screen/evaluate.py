@@ -75,6 +75,97 @@ def compute_metrics(y: np.ndarray, scores: np.ndarray, thresholds: Thresholds) -
     }
 
 
+def _share(mask: np.ndarray) -> float:
+    return round(float(np.mean(mask)), 4) if len(mask) else 0.0
+
+
+def per_source_rates(
+    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
+) -> dict[str, Any]:
+    """Share of each source's ads at or above `high`: recall for high-risk sources,
+    false-positive rate for legitimate ones."""
+    rates: dict[str, Any] = {}
+    for source, idx in frame.groupby("source").indices.items():
+        rates[str(source)] = {
+            "rows": int(len(idx)),
+            "label": "high_risk" if y[idx].mean() > 0.5 else "legit",
+            "share_high": _share(scores[idx] >= thresholds.high),
+        }
+    return rates
+
+
+def per_register_rates(
+    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
+) -> dict[str, Any]:
+    """Per register (formal/informal): recall of high-risk ads and false-positive rate of legit
+    ones at `high`. A model that learned style instead of red flags shows it here."""
+    rates: dict[str, Any] = {}
+    for register, idx in frame.groupby("register").indices.items():
+        positives, negatives = idx[y[idx] == 1], idx[y[idx] == 0]
+        rates[str(register)] = {
+            "high_risk_rows": int(len(positives)),
+            "recall_at_high": _share(scores[positives] >= thresholds.high),
+            "legit_rows": int(len(negatives)),
+            "false_positive_rate_at_high": _share(scores[negatives] >= thresholds.high),
+        }
+    return rates
+
+
+def per_red_flag_recall(
+    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
+) -> dict[str, Any]:
+    """For each red-flag id, the high-risk ads that carry it and the share of them the model
+    puts at `medium` or above and at `high` (sorted by the weakest recall first)."""
+    flags = frame["red_flags"].fillna("").astype(str).str.split(";")
+    table: dict[str, dict[str, Any]] = {}
+    for i in np.flatnonzero(y == 1):
+        for flag in flags.iloc[i]:
+            if flag:
+                table.setdefault(flag, {"scores": []})["scores"].append(scores[i])
+    rows = {
+        flag: {
+            "ads": len(entry["scores"]),
+            "recall_at_medium": _share(np.asarray(entry["scores"]) >= thresholds.medium),
+            "recall_at_high": _share(np.asarray(entry["scores"]) >= thresholds.high),
+        }
+        for flag, entry in table.items()
+    }
+    return dict(sorted(rows.items(), key=lambda item: (item[1]["recall_at_high"], item[0])))
+
+
+def twin_pair_accuracy(frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """Counterfactual twins (`twin_of`): the share of pairs where the high-risk side scores above
+    its legitimate twin. The pair differs only in the red flags, so this measures exactly
+    whether the model reacts to them."""
+    position = {ad_id: i for i, ad_id in enumerate(frame["id"].astype(str))}
+    wins, pairs = 0, 0
+    for i, original in enumerate(frame["twin_of"].fillna("").astype(str)):
+        j = position.get(original)
+        if not original or j is None or y[i] == y[j]:
+            continue
+        high, low = (i, j) if y[i] == 1 else (j, i)
+        pairs += 1
+        wins += scores[high] > scores[low]
+    return {"pairs": pairs, "high_risk_twin_scores_higher": round(wins / pairs, 4) if pairs else None}
+
+
+def breakdowns(
+    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
+) -> dict[str, Any]:
+    """Whatever breakdowns the frame's columns allow: by source, by register, per red flag,
+    and counterfactual-twin pairs."""
+    result: dict[str, Any] = {}
+    if "source" in frame.columns:
+        result["by_source"] = per_source_rates(frame, y, scores, thresholds)
+    if "register" in frame.columns:
+        result["by_register"] = per_register_rates(frame, y, scores, thresholds)
+    if "red_flags" in frame.columns:
+        result["by_red_flag"] = per_red_flag_recall(frame, y, scores, thresholds)
+    if {"id", "twin_of"} <= set(frame.columns):
+        result["twins"] = twin_pair_accuracy(frame, y, scores)
+    return result
+
+
 def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.98) -> Thresholds:
     """`high` maximises F1 on held-out scores; `medium` is the highest threshold that still
     catches `medium_recall` of high-risk ads (never above `high`)."""
@@ -95,6 +186,8 @@ def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dic
             f"{path}: after leaving out {int((~usable).sum())} unscorable rows, only one label is left; "
             "metrics need both 'high_risk' and 'legit' ads"
         )
-    metrics = compute_metrics(y[usable], scored["risk_score"].to_numpy()[usable], model.thresholds)
+    kept, scores = frame[usable].reset_index(drop=True), scored["risk_score"].to_numpy()[usable]
+    metrics = compute_metrics(y[usable], scores, model.thresholds)
+    metrics.update(breakdowns(kept, y[usable], scores, model.thresholds))
     metrics["unscorable_rows"] = int((~usable).sum())
     return metrics

@@ -17,13 +17,9 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from tppo_screen.text import normalize_many
 
 
-def near_duplicate_groups(
-    texts: Sequence[str], keys: Sequence[str] | None = None, threshold: float = 0.5
-) -> np.ndarray:
-    """An integer group id per text; equal ids must stay on the same side of a split."""
-    n = len(texts)
-    normalized = normalize_many(texts)
-    shingles = HashingVectorizer(
+def shingle_matrix(normalized: Sequence[str]) -> sparse.csr_matrix:
+    """Binary ads × hashed word-5-gram matrix of already-normalised texts."""
+    return HashingVectorizer(
         analyzer="word",
         token_pattern=r"\S+",
         ngram_range=(5, 5),
@@ -32,6 +28,15 @@ def near_duplicate_groups(
         norm=None,
         binary=True,
     ).transform(normalized)
+
+
+def near_duplicate_groups(
+    texts: Sequence[str], keys: Sequence[str] | None = None, threshold: float = 0.5
+) -> np.ndarray:
+    """An integer group id per text; equal ids must stay on the same side of a split."""
+    n = len(texts)
+    normalized = normalize_many(texts)
+    shingles = shingle_matrix(normalized)
     sizes = np.asarray(shingles.sum(axis=1)).ravel()
     shared = (shingles @ shingles.T).tocoo()
     smaller = np.minimum(sizes[shared.row], sizes[shared.col])

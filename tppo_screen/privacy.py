@@ -9,6 +9,79 @@ from tppo_screen.text import EMAIL, PHONE
 
 MASKED_PHONE = "08xx-xxxx-xxxx"
 MASKED_EMAIL = "<email>"
+MASKED_NAME = "<nama>"
+MASKED_HANDLE = "@<akun>"
+
+# A person's name after an honorific or a contact label: "Bapak Ferli", "CP: Rina Sari",
+# "a.n. Dedi". Words that commonly follow these labels without being names are kept.
+_NOT_NAMES = {
+    "kota",
+    "rumah",
+    "tangga",
+    "ibu",
+    "bapak",
+    "hrd",
+    "admin",
+    "kami",
+    "kita",
+    "anda",
+    "saya",
+    "kantor",
+    "perusahaan",
+    "pt",
+    "cv",
+    "owner",
+    "direktur",
+    "manager",
+    "manajer",
+    "supervisor",
+    "staff",
+    "staf",
+    "kepala",
+    "guru",
+    "dosen",
+    "dokter",
+    "bidan",
+    "perawat",
+    "pimpinan",
+    "pemilik",
+    "kedokteran",
+    "rt",
+    "rw",
+    "lurah",
+    "camat",
+    "bupati",
+    "presiden",
+    "menteri",
+    "the",
+    "wa",
+    "whatsapp",
+    "telegram",
+    "email",
+    "no",
+    "nomor",
+    "hp",
+    "telp",
+    "di",
+    "dan",
+    "yang",
+    "untuk",
+    "dengan",
+    "atau",
+    "via",
+    "ke",
+    "bisa",
+    "silakan",
+    "segera",
+    "info",
+}
+_HONORIFIC = (
+    r"(?:Bapak|Bpk\.?|Pak|Ibu|Bu|Mbak|Mba|Sdr\.?|Sdri\.?|Kak|Bang|Cik|Koh|Ci|"
+    r"CP|C\.P\.|Contact\s+Person|Narahubung|a\.\s?n\.?|atas\s+nama)"
+)
+_NAMED = re.compile(rf"\b({_HONORIFIC})(\s*[:.]?\s+)([A-Z][a-z]{{2,}}(?:\s+[A-Z][a-z]{{2,}}){{0,2}})")
+_HANDLE = re.compile(r"(?<![\w@<])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+_TME = re.compile(r"\b(t\.me|wa\.me)/(?!08xx)([A-Za-z0-9_+]{3,})", re.IGNORECASE)
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -25,3 +98,26 @@ def mask_personal_data(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = EMAIL.sub(MASKED_EMAIL, text)
     return PHONE.sub(_mask_phone, text)
+
+
+def _mask_name(match: re.Match[str]) -> str:
+    words = match.group(3).split()
+    kept: list[str] = []
+    for word in words:
+        if word.lower() in _NOT_NAMES:
+            break
+        kept.append(word)
+    if not kept:
+        return match.group(0)
+    rest = match.group(3)[len(" ".join(kept)) :]
+    return f"{match.group(1)}{match.group(2)}{MASKED_NAME}{rest}"
+
+
+def mask_people(text: str) -> str:
+    """`mask_personal_data` plus person names after honorifics or contact labels (`<nama>`),
+    Telegram/Instagram handles (`@<akun>`) and t.me/wa.me links. For real ads from raw sources;
+    authored ads contain only invented names."""
+    text = mask_personal_data(text)
+    text = _NAMED.sub(_mask_name, text)
+    text = _HANDLE.sub(MASKED_HANDLE, text)
+    return _TME.sub(lambda m: f"{m.group(1)}/<akun>", text)

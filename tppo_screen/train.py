@@ -19,9 +19,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from tppo_screen import __version__
-from tppo_screen.artifacts import ModelCard, Thresholds, library_versions, sha256_file
+from tppo_screen.artifacts import ModelCard, library_versions, sha256_file
 from tppo_screen.errors import DataError
-from tppo_screen.evaluate import choose_thresholds, compute_metrics, labels_to_target
+from tppo_screen.evaluate import breakdowns, choose_thresholds, compute_metrics, labels_to_target
 from tppo_screen.groups import near_duplicate_groups
 from tppo_screen.pipeline import DEFAULT_SEED, build_pipeline
 from tppo_screen.scoring import predict_scores, text_problem
@@ -96,23 +96,6 @@ def fit_pipeline(pipeline: Pipeline, texts: list[str], y: np.ndarray) -> Pipelin
         raise DataError(f"cannot train on these {len(texts)} ads: {exc}") from exc
 
 
-def per_source_rates(
-    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
-) -> dict[str, Any]:
-    """Share of each source's ads at or above `high`: recall for high-risk sources,
-    false-positive rate for legitimate ones."""
-    if "source" not in frame.columns:
-        return {}
-    rates: dict[str, Any] = {}
-    for source, idx in frame.groupby("source").indices.items():
-        rates[str(source)] = {
-            "rows": int(len(idx)),
-            "label": "high_risk" if y[idx].mean() > 0.5 else "legit",
-            "share_high": round(float(np.mean(scores[idx] >= thresholds.high)), 4),
-        }
-    return rates
-
-
 def train(
     data_path: Path,
     *,
@@ -135,7 +118,7 @@ def train(
             **compute_metrics(y, oof, thresholds),
             "folds": folds,
             "groups": len(set(groups)),
-            "by_source": per_source_rates(frame, y, oof, thresholds),
+            **breakdowns(frame, y, oof, thresholds),
         },
     }
     pipeline = fit_pipeline(build_pipeline(overrides, seed), frame["text"].tolist(), y)
@@ -153,7 +136,7 @@ def train(
         test_scores = predict_scores(pipeline, test_frame["text"].tolist())
         metrics["test"] = {
             **compute_metrics(y_test, test_scores, thresholds),
-            "by_source": per_source_rates(test_frame, y_test, test_scores, thresholds),
+            **breakdowns(test_frame, y_test, test_scores, thresholds),
         }
         data["test_file"] = Path(test_path).name
         data["test_sha256"] = sha256_file(Path(test_path))
