@@ -3,7 +3,8 @@
     TppoScreenError          anything the library refuses, with a message a user can act on
      ├── InputError          the caller's request is unusable (missing column, empty file, bad option)
      ├── DataError           a dataset breaks its contract (labels, schema, too few rows)
-     └── ModelError          a model file is missing, tampered with or incompatible
+     ├── ModelError          a model file is missing, tampered with or incompatible
+     └── CatalogueError      a red-flag catalogue file cannot be read or is malformed
 
 The library raises these; the edges (CLI, API) turn them into one clear line and an exit or
 HTTP code. Nothing here catches bare ``Exception``.
@@ -26,3 +27,7 @@ class DataError(TppoScreenError):
 
 class ModelError(TppoScreenError):
     """A model artifact is missing, does not match its card, or cannot be loaded."""
+
+
+class CatalogueError(TppoScreenError):
+    """A red-flag catalogue file is missing, not valid TOML, or breaks the catalogue layout."""
