@@ -68,6 +68,70 @@ def _company(raw: object) -> str:
     return str(value.get("nama_perusahaan") or "") if isinstance(value, dict) else ""
 
 
+def _rupiah(value: float) -> str:
+    return "Rp " + f"{int(value):,}".replace(",", ".")
+
+
+def lokerid_header(row: pd.Series) -> str:
+    """The portal's structured fields as a reader sees them above the description: company,
+    location, type, salary, experience and education (salary and numbers are part of real
+    listings, so a model must not learn that any amount means risk)."""
+    lines = [str(row["Company"]), f"Lokasi: {row['Location']}", f"Tipe: {row['Type']}"]
+    if pd.notna(row["Min Salary"]):
+        salary = _rupiah(row["Min Salary"])
+        if pd.notna(row["Max Salary"]) and row["Max Salary"] != row["Min Salary"]:
+            salary += f" - {_rupiah(row['Max Salary'])}"
+        lines.append(f"Gaji: {salary}")
+    if pd.notna(row["Min Experience"]):
+        years = str(int(row["Min Experience"]))
+        if pd.notna(row["Max Experience"]) and row["Max Experience"] != row["Min Experience"]:
+            years += f"-{int(row['Max Experience'])}"
+        lines.append(f"Pengalaman: {years} tahun")
+    levels = [
+        name
+        for column, name in (
+            ("SMA/SMK/STM", "SMA/SMK"),
+            ("Diploma/D1/D2/D3", "Diploma"),
+            ("Sarjana/S1", "S1"),
+            ("Master/S2", "S2"),
+        )
+        if row.get(column) == 1
+    ]
+    if levels:
+        lines.append("Pendidikan: " + ", ".join(levels))
+    return "\n".join(lines)
+
+
+def maganghub_header(row: pd.Series) -> str:
+    """MagangHub's structured fields: company, regency and province, quota, closing date."""
+    try:
+        company = ast.literal_eval(str(row["perusahaan"]))
+        schedule = ast.literal_eval(str(row["jadwal"]))
+    except (ValueError, SyntaxError):
+        return ""
+    if not isinstance(company, dict) or not isinstance(schedule, dict):
+        return ""
+    lines = [str(company.get("nama_perusahaan") or "")]
+    regions = (company.get("nama_kabupaten"), company.get("nama_provinsi"))
+    place = ", ".join(str(region).title() for region in regions if region)
+    if place:
+        lines.append(f"Lokasi: {place}")
+    if pd.notna(row["jumlah_kuota"]):
+        lines.append(f"Kuota: {int(row['jumlah_kuota'])} orang")
+    closing = str(schedule.get("tanggal_pendaftaran_akhir") or "")[:10]
+    if closing:
+        lines.append(f"Pendaftaran sampai: {closing}")
+    return "\n".join(line for line in lines if line)
+
+
+def with_header(text: str, header: str) -> str:
+    """Put the portal header under the title line (the first line)."""
+    if not header:
+        return text
+    title, _, rest = text.partition("\n")
+    return f"{title}\n{header}\n{rest}" if rest else f"{title}\n{header}"
+
+
 def load_real(raw: Path) -> pd.DataFrame:
     """The real legitimate ads, one frame with a `key` naming the advertiser where known."""
     lokerid = pd.read_csv(raw / "lokerid_jobs" / "job_postings_processed.csv")
@@ -80,6 +144,7 @@ def load_real(raw: Path) -> pd.DataFrame:
                 "text": [_join(t, d) for t, d in zip(lokerid["Title"], lokerid["Description"], strict=True)],
                 "source": "lokerid",
                 "key": "company:" + lokerid["Company"].fillna("").astype(str),
+                "header": [lokerid_header(row) for _, row in lokerid.iterrows()],
             }
         ),
         pd.DataFrame(
@@ -91,6 +156,7 @@ def load_real(raw: Path) -> pd.DataFrame:
                 ],
                 "source": "maganghub",
                 "key": ["company:" + c if c else "" for c in map(_company, maganghub["perusahaan"])],
+                "header": [maganghub_header(row) for _, row in maganghub.iterrows()],
             }
         ),
         pd.DataFrame(
@@ -173,6 +239,11 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
         ignore_index=True,
     )
     corpus["twin_of"] = corpus["twin_of"].fillna("")
+    headers = corpus.set_index("id")["header"].dropna().to_dict()
+    corpus["text"] = [
+        with_header(text, headers.get(twin_of or row_id, ""))
+        for text, row_id, twin_of in zip(corpus["text"], corpus["id"], corpus["twin_of"], strict=True)
+    ]
     repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
     if repeated:
         raise DataError(f"ids must be unique; repeated: {repeated[:5]}")
