@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 SEED = 13
 COLUMNS = ["id", "text", "label", "source", "register", "red_flags", "modus", "group", "language", "twin_of"]
 MIN_WORDS = 8
+HAND_WRITTEN = ("authored", "twin")  # source prefixes of ads written or edited by hand
 _ID_WORDS = set(
     "yang dan di untuk dengan dalam ini akan dari pada atau kami anda tidak ke "
     "sebagai memiliki bisa mampu serta adalah kerja minimal pengalaman".split()
@@ -250,7 +251,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     corpus["text"] = corpus["text"].map(mask_people)
     corpus["language"] = corpus["text"].map(guess_language)
     n_words = corpus["text"].str.split().str.len()
-    written = corpus["source"].str.startswith(("authored", "twin"))
+    written = corpus["source"].str.startswith(HAND_WRITTEN)
     keep = (n_words >= MIN_WORDS) & ((corpus["language"] == "id") | written)
     dropped = corpus.loc[~keep, "source"].value_counts().to_dict()
     corpus = corpus[keep].copy()
@@ -259,7 +260,10 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     dropped_duplicates = corpus.loc[duplicated, "source"].value_counts().to_dict()
     corpus = corpus[~duplicated].reset_index(drop=True)
     link_twins(corpus)
-    groups = near_duplicate_groups(corpus["text"].tolist(), keys=corpus["key"].tolist())
+    normalized = corpus["normalized"].tolist()
+    groups = near_duplicate_groups(
+        corpus["text"].tolist(), keys=corpus["key"].tolist(), normalized=normalized
+    )
     corpus["group"] = [f"g{g:05d}" for g in groups]
     y = (corpus["label"] == "high_risk").to_numpy(dtype=int)
     splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
@@ -291,7 +295,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
         "largest_group": int(corpus["group"].value_counts().max()),
         "dropped_non_indonesian_or_short": dropped,
         "dropped_exact_duplicates": dropped_duplicates,
-        "diversity": diversity_report(corpus),
+        "diversity": diversity_report(corpus, normalized=normalized),
         "style_only_roc_auc": round(style_only_auc(corpus, seed=seed), 4),
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
@@ -320,7 +324,7 @@ def flag_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 def demo_sample(test: pd.DataFrame, seed: int, size: int = 100) -> pd.DataFrame:
     """`size` listings from the test split: up to 45 authored ads (both labels), real ads for the rest."""
-    is_authored = test["source"].str.startswith(("authored", "twin"))
+    is_authored = test["source"].str.startswith(HAND_WRITTEN)
     authored = test[is_authored].sample(n=min(45, int(is_authored.sum())), random_state=seed)
     real = test[~is_authored].sample(
         n=min(size - len(authored), int((~is_authored).sum())), random_state=seed

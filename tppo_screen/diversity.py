@@ -43,12 +43,16 @@ def max_shared_5grams(texts: list[str], families: list[str]) -> tuple[np.ndarray
     return best, float(best.max()) if len(best) else 0.0
 
 
-def diversity_report(corpus: pd.DataFrame, seed: int = 13) -> dict[str, Any]:
+def diversity_report(
+    corpus: pd.DataFrame, seed: int = 13, normalized: list[str] | None = None
+) -> dict[str, Any]:
     """Per label: distinct-1/2/3-gram ratios on an equal-size sample (ratios fall with corpus
     size, so classes are compared on the same number of ads), the near-duplicate rate (share of
     ads with ≥ 50% of their 5-grams in another ad) and, for the hand-written ads, the largest
-    5-gram overlap between two ads outside one twin family."""
-    normalized = normalize_many(corpus["text"].tolist())
+    5-gram overlap between two ads outside one twin family. `normalized`: the texts through
+    `normalize`, when the caller already has them."""
+    if normalized is None:
+        normalized = normalize_many(corpus["text"].tolist())
     family = [t or i for i, t in zip(corpus["id"], corpus.get("twin_of", corpus["id"]), strict=True)]
     best, _ = max_shared_5grams(normalized, family)
     report: dict[str, Any] = {}

@@ -117,18 +117,17 @@ def per_red_flag_recall(
     """For each red-flag id, the high-risk ads that carry it and the share of them the model
     puts at `medium` or above and at `high` (sorted by the weakest recall first)."""
     flags = frame["red_flags"].fillna("").astype(str).str.split(";")
-    table: dict[str, dict[str, Any]] = {}
+    by_flag: dict[str, list[float]] = {}
     for i in np.flatnonzero(y == 1):
-        for flag in flags.iloc[i]:
-            if flag:
-                table.setdefault(flag, {"scores": []})["scores"].append(scores[i])
+        for flag in filter(None, flags.iloc[i]):
+            by_flag.setdefault(flag, []).append(scores[i])
     rows = {
         flag: {
-            "ads": len(entry["scores"]),
-            "recall_at_medium": _share(np.asarray(entry["scores"]) >= thresholds.medium),
-            "recall_at_high": _share(np.asarray(entry["scores"]) >= thresholds.high),
+            "ads": len(flag_scores),
+            "recall_at_medium": _share(np.asarray(flag_scores) >= thresholds.medium),
+            "recall_at_high": _share(np.asarray(flag_scores) >= thresholds.high),
         }
-        for flag, entry in table.items()
+        for flag, flag_scores in by_flag.items()
     }
     return dict(sorted(rows.items(), key=lambda item: (item[1]["recall_at_high"], item[0])))
 

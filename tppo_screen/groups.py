@@ -31,11 +31,15 @@ def shingle_matrix(normalized: Sequence[str]) -> sparse.csr_matrix:
 
 
 def near_duplicate_groups(
-    texts: Sequence[str], keys: Sequence[str] | None = None, threshold: float = 0.5
+    texts: Sequence[str],
+    keys: Sequence[str] | None = None,
+    threshold: float = 0.5,
+    normalized: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """An integer group id per text; equal ids must stay on the same side of a split."""
+    """An integer group id per text; equal ids must stay on the same side of a split.
+    Pass `normalized` (the texts through `normalize`) when the caller already has it."""
     n = len(texts)
-    normalized = normalize_many(texts)
+    normalized = normalize_many(texts) if normalized is None else normalized
     shingles = shingle_matrix(normalized)
     sizes = np.asarray(shingles.sum(axis=1)).ravel()
     shared = (shingles @ shingles.T).tocoo()

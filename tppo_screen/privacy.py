@@ -14,67 +14,15 @@ MASKED_HANDLE = "@<akun>"
 
 # A person's name after an honorific or a contact label: "Bapak Ferli", "CP: Rina Sari",
 # "a.n. Dedi". Words that commonly follow these labels without being names are kept.
-_NOT_NAMES = {
-    "kota",
-    "rumah",
-    "tangga",
-    "ibu",
-    "bapak",
-    "hrd",
-    "admin",
-    "kami",
-    "kita",
-    "anda",
-    "saya",
-    "kantor",
-    "perusahaan",
-    "pt",
-    "cv",
-    "owner",
-    "direktur",
-    "manager",
-    "manajer",
-    "supervisor",
-    "staff",
-    "staf",
-    "kepala",
-    "guru",
-    "dosen",
-    "dokter",
-    "bidan",
-    "perawat",
-    "pimpinan",
-    "pemilik",
-    "kedokteran",
-    "rt",
-    "rw",
-    "lurah",
-    "camat",
-    "bupati",
-    "presiden",
-    "menteri",
-    "the",
-    "wa",
-    "whatsapp",
-    "telegram",
-    "email",
-    "no",
-    "nomor",
-    "hp",
-    "telp",
-    "di",
-    "dan",
-    "yang",
-    "untuk",
-    "dengan",
-    "atau",
-    "via",
-    "ke",
-    "bisa",
-    "silakan",
-    "segera",
-    "info",
-}
+_NOT_NAMES = frozenset(
+    (
+        "kota rumah tangga ibu bapak hrd admin kami kita anda saya kantor perusahaan pt cv owner "
+        "direktur manager manajer supervisor staff staf kepala guru dosen dokter bidan perawat "
+        "pimpinan pemilik kedokteran rt rw lurah camat bupati presiden menteri the wa whatsapp "
+        "telegram email no nomor hp telp di dan yang untuk dengan atau via ke bisa silakan "
+        "segera info"
+    ).split()
+)
 _HONORIFIC = (
     r"(?:Bapak|Bpk\.?|Pak|Ibu|Bu|Mbak|Mba|Sdr\.?|Sdri\.?|Kak|Bang|Cik|Koh|Ci|"
     r"CP|C\.P\.|Contact\s+Person|Narahubung|a\.\s?n\.?|atas\s+nama)"
