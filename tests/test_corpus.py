@@ -4,6 +4,7 @@ promises: twins stay together, every red flag is covered, no personal data."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def style_auc(corpus: pd.DataFrame) -> float:
 CORPUS_V1_OPEN = "corpus v1 in progress (data/README.md, 'Known biases'): "
 
 
-@pytest.mark.xfail(strict=True, reason=CORPUS_V1_OPEN + "style-only ROC-AUC is 0.76 (v0: 0.93)")
+@pytest.mark.xfail(strict=True, reason=CORPUS_V1_OPEN + "style-only ROC-AUC is 0.74 (v0: 0.93)")
 def test_style_alone_does_not_give_the_label_away(style_auc: float) -> None:
     assert style_auc <= 0.70, f"style-only classifier reaches ROC-AUC {style_auc:.3f} on the grouped split"
 
@@ -114,3 +115,16 @@ def test_authored_ads_pass_the_checker() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_high_risk_twins_of_real_ads_do_not_name_the_real_advertiser(corpus: pd.DataFrame) -> None:
+    # Real Loker.id/MagangHub texts carry the portal header: title, then the company's name.
+    text_of = corpus.set_index("id")["text"]
+    twins = corpus[(corpus["label"] == "high_risk") & corpus["twin_of"].str.match(r"(lokerid|maganghub)-")]
+    assert len(twins) > 200
+    named = []
+    for twin_id, original, text in zip(twins["id"], twins["twin_of"], twins["text"], strict=True):
+        company = re.sub(r"^(PT|CV)\.?\s+|,?\s*Tbk\.?$", "", text_of[original].split("\n")[1]).strip()
+        if len(company) >= 4 and re.search(rf"(?<!\w){re.escape(company)}(?!\w)", text, re.IGNORECASE):
+            named.append((twin_id, company))
+    assert not named, named[:5]

@@ -51,11 +51,6 @@ def test_blatant_trafficking_lures_score_high(model: Model, text: str) -> None:
     assert score_texts(model, [text])[0].level == "high"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="corpus v1 in progress: the model still leans on style; short hand-written plain ads "
-    "score above the medium threshold (0.076, chosen for 98% recall) — see data/README.md",
-)
 @pytest.mark.parametrize("text", PLAIN)
 def test_plain_portal_ads_score_low(model: Model, text: str) -> None:
     assert score_texts(model, [text])[0].level == "low"

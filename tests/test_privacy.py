@@ -1,6 +1,6 @@
 import pytest
 
-from tppo_screen.privacy import mask_personal_data
+from tppo_screen.privacy import mask_personal_data, pseudonym, replace_company
 
 
 def test_phone_numbers_and_emails_are_masked() -> None:
@@ -42,3 +42,18 @@ def test_everyday_contact_formats_are_masked(raw: str, masked: str) -> None:
 )
 def test_money_and_times_are_not_mistaken_for_phones(text: str) -> None:
     assert mask_personal_data(text) == text
+
+
+def test_company_names_are_replaced_whole_word_and_keep_the_legal_form() -> None:
+    text = "PT Maju Karya Tbk. membuka lowongan. Bergabunglah dengan maju karya! Majukaryaku bukan."
+    replaced = replace_company(text, "PT Maju Karya Tbk.", "Sinar Abadi")
+    assert (
+        replaced
+        == "PT Sinar Abadi Tbk. membuka lowongan. Bergabunglah dengan Sinar Abadi! Majukaryaku bukan."
+    )
+
+
+def test_pseudonyms_are_stable_and_short_names_are_left_alone() -> None:
+    assert pseudonym("twA-001") == pseudonym("twA-001")
+    assert len({pseudonym(f"twA-{i:03d}") for i in range(100)}) > 50
+    assert replace_company("CV AB jual beli", "CV AB", "Sinar Abadi") == "CV AB jual beli"

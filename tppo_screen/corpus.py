@@ -5,9 +5,10 @@
 Real legitimate ads come from Loker.id, MagangHub and the Indonesian rows of the DTP IT set;
 the job posts in the Telegram dump are labelled by hand (data/labels/telegram.csv, with a reason
 each); high-risk ads, hard negatives and counterfactual twins are hand-written
-(data/authored/*.jsonl). Every text is masked (phones, e-mails, names after honorifics, handles),
-exact duplicates are dropped, near-duplicates, same-advertiser ads and twins share a group, and a
-grouped, stratified split writes data/train.csv and data/test.csv. The demo file
+(data/authored/*.jsonl). Every text is masked (phones, e-mails, names after honorifics, handles);
+a high-risk twin of a real ad names an invented company instead of the real advertiser; exact
+duplicates are dropped; near-duplicates, same-advertiser ads and twins share a group; a grouped,
+stratified split writes data/train.csv and data/test.csv. The demo file
 data/samples/listings.csv is drawn from the test side only, so the shipped model never saw it.
 Re-running on the same inputs gives the same files.
 """
@@ -28,7 +29,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from tppo_screen.diversity import diversity_report
 from tppo_screen.errors import DataError
 from tppo_screen.groups import near_duplicate_groups
-from tppo_screen.privacy import mask_people
+from tppo_screen.privacy import mask_people, pseudonym, replace_company
 from tppo_screen.style import style_only_auc
 from tppo_screen.text import normalize
 
@@ -67,6 +68,15 @@ def _company(raw: object) -> str:
     except (ValueError, SyntaxError):
         return ""
     return str(value.get("nama_perusahaan") or "") if isinstance(value, dict) else ""
+
+
+def _dtp_company(description: object) -> str:
+    """The company of a DTP row written as "Title | PT Company | ..." (else empty: the second
+    field is often a section name, not a company)."""
+    fields = str(description).split(" | ")
+    if len(fields) > 2 and re.match(r"(?:PT|CV|UD|Yayasan|Koperasi)\b", fields[1].strip()):
+        return fields[1].strip()
+    return ""
 
 
 def _rupiah(value: float) -> str:
@@ -145,6 +155,7 @@ def load_real(raw: Path) -> pd.DataFrame:
                 "text": [_join(t, d) for t, d in zip(lokerid["Title"], lokerid["Description"], strict=True)],
                 "source": "lokerid",
                 "key": "company:" + lokerid["Company"].fillna("").astype(str),
+                "company": lokerid["Company"].fillna("").astype(str),
                 "header": [lokerid_header(row) for _, row in lokerid.iterrows()],
             }
         ),
@@ -157,6 +168,7 @@ def load_real(raw: Path) -> pd.DataFrame:
                 ],
                 "source": "maganghub",
                 "key": ["company:" + c if c else "" for c in map(_company, maganghub["perusahaan"])],
+                "company": list(map(_company, maganghub["perusahaan"])),
                 "header": [maganghub_header(row) for _, row in maganghub.iterrows()],
             }
         ),
@@ -168,6 +180,7 @@ def load_real(raw: Path) -> pd.DataFrame:
                 ],
                 "source": "dtp",
                 "key": "",
+                "company": list(map(_dtp_company, dtp["Deskripsi Pekerjaan"])),
             }
         ),
     ]
@@ -244,6 +257,13 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     corpus["text"] = [
         with_header(text, headers.get(twin_of or row_id, ""))
         for text, row_id, twin_of in zip(corpus["text"], corpus["id"], corpus["twin_of"], strict=True)
+    ]
+    companies = corpus.set_index("id")["company"].dropna().to_dict()
+    corpus["text"] = [
+        replace_company(text, companies.get(twin_of, ""), pseudonym(row_id)) if label == "high_risk" else text
+        for text, row_id, twin_of, label in zip(
+            corpus["text"], corpus["id"], corpus["twin_of"], corpus["label"], strict=True
+        )
     ]
     repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
     if repeated:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -69,3 +70,65 @@ def mask_people(text: str) -> str:
     text = _NAMED.sub(_mask_name, text)
     text = _HANDLE.sub(MASKED_HANDLE, text)
     return _TME.sub(lambda m: f"{m.group(1)}/<akun>", text)
+
+
+# Invented company names for high-risk twins of real ads: a real advertiser's name must never
+# stand next to red flags we wrote into its ad. Built from words that are common in real
+# Indonesian company names, so the pseudonyms carry no label signal of their own.
+_PSEUDONYM_WORDS = (
+    (
+        "Sinar",
+        "Cahaya",
+        "Bina",
+        "Mitra",
+        "Karya",
+        "Tunas",
+        "Prima",
+        "Mega",
+        "Dwi",
+        "Tri",
+        "Surya",
+        "Bintang",
+        "Graha",
+        "Cipta",
+        "Harapan",
+        "Mulia",
+        "Anugerah",
+        "Berkat",
+    ),
+    (
+        "Abadi",
+        "Sejahtera",
+        "Mandiri",
+        "Nusantara",
+        "Utama",
+        "Jaya",
+        "Makmur",
+        "Persada",
+        "Sentosa",
+        "Lestari",
+        "Gemilang",
+        "Perkasa",
+        "Sukses",
+        "Indah",
+        "Sakti",
+        "Pratama",
+    ),
+)
+_LEGAL_FORM = re.compile(r"^\s*(?:PT|CV|UD|PD)\.?\s+|\s*,?\s*Tbk\.?\s*$", re.IGNORECASE)
+
+
+def pseudonym(key: str) -> str:
+    """A stable invented company name for `key` (same key, same name; no randomness)."""
+    digest = int(hashlib.sha256(key.encode("utf-8")).hexdigest(), 16)
+    first, second = _PSEUDONYM_WORDS
+    return f"{first[digest % len(first)]} {second[(digest // len(first)) % len(second)]}"
+
+
+def replace_company(text: str, company: str, replacement: str) -> str:
+    """Replace a company's name in `text`, ignoring case; a legal form (PT, CV, Tbk) around it
+    stays, so "PT Maju Tbk" becomes "PT <replacement> Tbk"."""
+    name = _LEGAL_FORM.sub("", _LEGAL_FORM.sub("", company)).strip()
+    if len(name) < 4:
+        return text
+    return re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", replacement, text, flags=re.IGNORECASE)
