@@ -44,12 +44,6 @@ def style_auc(corpus: pd.DataFrame) -> float:
     return style_only_auc(corpus)
 
 
-# Known gap of the corpus v1 work in progress (strict: it fails loudly once fixed, so the marker
-# must then go). Figures: data/stats.json and data/README.md.
-CORPUS_V1_OPEN = "corpus v1 in progress (data/README.md, 'Known biases'): "
-
-
-@pytest.mark.xfail(strict=True, reason=CORPUS_V1_OPEN + "style-only ROC-AUC is 0.74 (v0: 0.93)")
 def test_style_alone_does_not_give_the_label_away(style_auc: float) -> None:
     assert style_auc <= 0.70, f"style-only classifier reaches ROC-AUC {style_auc:.3f} on the grouped split"
 
