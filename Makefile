@@ -27,8 +27,8 @@ test: install
 
 ## Lint and check formatting
 lint: install
-	$(BIN)/ruff check tppo_screen tests cli.py serve.py scripts
-	$(BIN)/ruff format --check tppo_screen tests cli.py serve.py scripts
+	$(BIN)/ruff check tppo_screen tests cli.py serve.py scripts benchmarks
+	$(BIN)/ruff format --check tppo_screen tests cli.py serve.py scripts benchmarks
 
 ## Rebuild data/ from the raw sources in $(SHARED_RAW) and the authored ads
 data: install

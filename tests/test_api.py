@@ -77,6 +77,19 @@ def test_score_endpoint_returns_the_library_score(server: str, tiny_model: Model
     assert body["thresholds"] == tiny_model.thresholds.model_dump()
 
 
+def test_score_endpoint_returns_red_flags_with_spans_on_the_submitted_text(server: str) -> None:
+    text = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
+    status, body = _request(server + "/v1/score", {"text": text, "lang": "en"})
+    assert status == 200
+    found = {flag["id"]: flag for flag in body["red_flags"]}
+    assert {"scam_compound_destination", "tourist_visa", "passport_handling"} <= set(found)
+    for flag in found.values():
+        assert flag["label"] and flag["explanation"] and flag["severity"] in {"low", "medium", "high"}
+        for span in flag["spans"]:
+            assert text[span["start"] : span["end"]] == span["text"]
+    assert "Passport" in found["passport_handling"]["label"]  # English labels on request
+
+
 @pytest.mark.parametrize(
     "payload", [{}, {"text": ""}, {"text": "   "}, {"text": "12345 !!!"}, {"text": "x" * 20_001}]
 )

@@ -257,3 +257,78 @@ def test_evaluate_refuses_data_left_with_one_label(tiny_model_path: Path, tmp_pa
     )
     assert result.exit_code == 1 and "only one label is left" in result.output
     assert not (tmp_path / "m.json").exists()
+
+
+AD = (
+    "LOKER admin CS di Phnom Penh, G@JI $1.200, p4sp0r dibantu, tiket ditanggung potong gaji. "
+    "Daftar SISKOP2MI."
+)
+
+
+def test_check_highlights_red_flags_and_cues_with_their_explanations(tiny_model_path: Path) -> None:
+    result = runner.invoke(app, ["check", AD, "--model", str(tiny_model_path), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "scam_compound_destination" in result.output and "passport_handling" in result.output
+    assert "“p4sp0r dibantu”" in result.output  # the evidence, as written
+    assert "official_registration" in result.output  # a legitimacy cue, shown as such
+    assert "Cambodia" in result.output  # the English explanation
+
+
+def test_check_json_carries_flags_with_spans_on_the_original_text(tiny_model_path: Path) -> None:
+    result = runner.invoke(app, ["check", AD, "--json", "--model", str(tiny_model_path)])
+    assert result.exit_code == 0, result.output
+    score = json.loads(result.output)
+    assert {f["id"] for f in score["red_flags"]} >= {"scam_compound_destination", "passport_handling"}
+    assert [f["id"] for f in score["green_flags"]] == ["official_registration"]
+    for flag in score["red_flags"] + score["green_flags"]:
+        for span in flag["spans"]:
+            assert AD[span["start"] : span["end"]] == span["text"]
+        assert isinstance(flag["weight"], float)  # the model's own catalogue: weights known
+
+
+MY_CATALOGUE = """
+[[red_flag]]
+id = "crypto_task"
+severity = "high"
+label_id = "Tugas kripto"
+label_en = "Crypto task"
+explain_id = "Kerja 'tugas' yang meminta deposit kripto."
+explain_en = "A 'task' job that asks for a crypto deposit."
+patterns = ["deposit usdt|kripto"]
+fires = ["wajib deposit USDT dulu", "Deposit kripto 50rb", "d3posit usdt min 100"]
+quiet = ["tidak ada deposit usdt", "gaji ditransfer ke rekening"]
+"""
+
+
+def test_a_users_own_catalogue_needs_no_code_change(tiny_model_path: Path, tmp_path: Path) -> None:
+    mine = _write(tmp_path / "mine.toml", MY_CATALOGUE)
+    listed = runner.invoke(app, ["red-flags", "--catalogue", str(mine)])
+    assert listed.exit_code == 0 and "crypto_task" in listed.output
+    verified = runner.invoke(app, ["red-flags", "--catalogue", str(mine), "--check"])
+    assert verified.exit_code == 0, verified.output
+    assert "5 of 5 examples" in verified.output
+    checked = runner.invoke(
+        app,
+        ["check", "Kerja online, deposit USDT 100", "--json", "-m", str(tiny_model_path), "-c", str(mine)],
+    )
+    assert checked.exit_code == 0, checked.output
+    flags = json.loads(checked.output)["red_flags"]
+    assert [(f["id"], f["weight"]) for f in flags] == [("crypto_task", None)]  # not a model feature
+
+
+def test_broken_catalogue_is_one_clear_error(tmp_path: Path) -> None:
+    broken = _write(tmp_path / "broken.toml", MY_CATALOGUE.replace('severity = "high"', 'severity = "huge"'))
+    result = runner.invoke(app, ["red-flags", "--catalogue", str(broken)])
+    assert result.exit_code == 1
+    assert "severity must be one of low, medium, high" in result.output and "Traceback" not in result.output
+
+
+def test_red_flags_lists_the_shipped_catalogue_and_shows_one_entry() -> None:
+    listed = runner.invoke(app, ["red-flags", "--json"])
+    assert listed.exit_code == 0
+    entries = json.loads(listed.output)
+    assert len(entries) == 43 and {e["kind"] for e in entries} == {"red", "green"}
+    one = runner.invoke(app, ["red-flags", "passport_handling", "--lang", "en"])
+    assert one.exit_code == 0 and "retention of identity documents" in one.output
+    missing = runner.invoke(app, ["red-flags", "no_such_flag"])
+    assert missing.exit_code == 1 and "tppo-screen red-flags" in missing.output

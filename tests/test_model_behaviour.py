@@ -80,3 +80,22 @@ def test_demo_listings_score_without_errors_and_span_levels(model: Model) -> Non
     scored = score_frame(model, listings)
     assert len(scored) == len(listings) and (scored["risk_level"] != "error").all()
     assert {"low", "high"} <= set(scored["risk_level"])
+
+
+def test_claimed_licences_do_not_cancel_a_high_severity_red_flag(model: Model) -> None:
+    scam = "Dicari admin CS untuk kantor di Kamboja, gaji 15jt, paspor dibantu. WA only 08xx-xxxx-xxxx."
+    claimed = (
+        scam
+        + " PT Maju Jaya (SIP2MI No. 12/2025), terdaftar SISKOP2MI, kontrak ditandatangani sebelum berangkat."
+    )
+    result = score_texts(model, [claimed])[0]
+    assert result.level == "high"
+    assert result.green_flags and all(cue.weight == 0.0 for cue in result.green_flags)
+
+
+def test_legitimacy_cues_lower_the_risk_of_an_overseas_ad(model: Model) -> None:
+    plain = "Dibutuhkan ABK kapal niaga rute Asia, gaji USD 900, berangkat bulan depan. Hubungi kantor kami."
+    cues = "PT Sinar Bahari (SIP2MI No. 88/2025), daftar lewat SISKOP2MI, kontrak diteken sebelum berangkat."
+    licensed = f"{plain} {cues}"
+    before, after = (s.score for s in score_texts(model, [plain, licensed]))
+    assert before is not None and after is not None and after < before / 10

@@ -18,7 +18,7 @@ def test_pipeline_fits_and_ranks_tiny_data() -> None:
 
 def test_step_names_are_stable_for_set_params() -> None:
     pipeline = build_pipeline(clf__C=0.5, features__words__min_df=1)
-    assert list(pipeline.named_steps) == ["normalize", "features", "clf"]
+    assert list(pipeline.named_steps) == ["fold", "features", "clf"]
     assert pipeline.get_params()["clf__C"] == 0.5
     assert pipeline.get_params()["features__words__min_df"] == 1
 

@@ -73,3 +73,40 @@ def test_a_malformed_catalogue_is_refused_with_its_path(tmp_path: Path) -> None:
     bad.write_text("not = [toml", encoding="utf-8")
     with pytest.raises(CatalogueError, match="not a valid TOML"):
         load_catalogue(bad)
+
+
+@pytest.mark.parametrize("entry", default_catalogue().entries, ids=lambda e: e.id)
+def test_every_entry_fires_on_its_examples_and_stays_quiet_on_the_others(entry) -> None:
+    assert len(entry.fires) >= 3 and len(entry.quiet) >= 2, "each entry needs 3 firing and 2 quiet examples"
+    catalogue = default_catalogue()
+    for sentence in entry.fires:
+        assert entry.id in {m.id for m in catalogue.match(sentence)}, sentence
+    for sentence in entry.quiet:
+        assert entry.id not in {m.id for m in catalogue.match(sentence)}, sentence
+
+
+def test_catalogue_pickles_as_its_toml_text() -> None:
+    import pickle
+
+    catalogue = default_catalogue()
+    restored = pickle.loads(pickle.dumps(catalogue))
+    assert restored.sha256 == catalogue.sha256 and restored.ids == catalogue.ids
+    assert pickle.dumps(catalogue) == pickle.dumps(restored)  # no set ordering in the bytes
+    assert "/" not in catalogue.source  # the install path never ends up in a model
+
+
+def test_medium_and_high_red_flags_fire_on_at_most_2_percent_of_real_lokerid_ads() -> None:
+    import pandas as pd
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    corpus = pd.concat([pd.read_csv(data / name) for name in ("train.csv", "test.csv")])
+    lokerid = corpus.loc[corpus["source"] == "lokerid", "text"].tolist()
+    assert len(lokerid) > 2000
+    catalogue = default_catalogue()
+    fired = [{m.id for m in catalogue.match(text)} for text in lokerid]
+    too_common = {
+        entry.id: round(sum(entry.id in f for f in fired) / len(lokerid), 4)
+        for entry in catalogue.entries
+        if entry.kind == "red" and entry.severity != "low"
+    }
+    assert {k: v for k, v in too_common.items() if v > 0.02} == {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field, StringConstraints
@@ -21,7 +21,7 @@ from tppo_screen import __version__
 from tppo_screen.artifacts import Model, ModelCard, Thresholds, load_model
 from tppo_screen.config import Settings
 from tppo_screen.errors import ModelError
-from tppo_screen.scoring import Level, Term, score_texts
+from tppo_screen.scoring import FlagHit, Level, Term, score_texts
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class ScoreRequest(BaseModel):
         examples=["Dicari admin CS di Kamboja, gaji 15jt, tanpa pengalaman, paspor dibantu. WA only"],
     )
     id: str | None = Field(default=None, description="Your id for the ad; echoed back.")
+    lang: Literal["id", "en"] = Field(default="id", description="Language of flag labels and explanations.")
 
 
 class ScoreResponse(BaseModel):
@@ -42,6 +43,12 @@ class ScoreResponse(BaseModel):
     score: float | None
     level: Level
     thresholds: Thresholds
+    red_flags: list[FlagHit] = Field(
+        description="documented warning signs found, with spans on the submitted text"
+    )
+    green_flags: list[FlagHit] = Field(
+        description="legitimacy cues found: accountability signs that lower the risk"
+    )
     top_terms: list[Term]
     error: str | None = None
 
@@ -82,15 +89,18 @@ def create_app(settings: Settings | None = None, model: Model | None = None) -> 
 
     @app.post("/v1/score", tags=["scoring"])
     def score(body: ScoreRequest, request: Request) -> ScoreResponse:
-        """Score one ad: risk score in [0, 1], level, and the terms that moved it."""
+        """Score one ad: risk score in [0, 1], level, the red flags and legitimacy cues found
+        (with character offsets into the submitted text), and the terms that moved it."""
         model: Model = request.state.model
-        result = score_texts(model, [body.text])[0]
+        result = score_texts(model, [body.text], language=body.lang)[0]
         return ScoreResponse(
             id=body.id,
             model_version=model.version,
             score=result.score,
             level=result.level,
             thresholds=model.thresholds,
+            red_flags=result.red_flags,
+            green_flags=result.green_flags,
             top_terms=result.top_terms,
             error=result.error,
         )

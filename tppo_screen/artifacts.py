@@ -30,6 +30,7 @@ from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
 from tppo_screen.pipeline import slim
+from tppo_screen.redflags import Catalogue
 from tppo_screen.tables import write_text
 
 LEVELS = ("low", "medium", "high")
@@ -53,6 +54,7 @@ class ModelCard(BaseModel):
     params: dict[str, Any]
     libraries: dict[str, str]
     stem_overrides: dict[str, Any]
+    catalogue: dict[str, Any] = {}
     notes: list[str] = []
     artifact: dict[str, str] = {}
 
@@ -79,6 +81,18 @@ class Model:
         """Names of the stemmed word n-gram features (cached: computing them sorts the vocabulary)."""
         words = self.pipeline.named_steps["features"].transformer_list[0][1]
         return np.asarray(words.get_feature_names_out())
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The red-flag catalogue the model was trained with (its entries are model features)."""
+        return dict(self.pipeline.named_steps["features"].transformer_list)["flags"].catalogue
+
+    @cached_property
+    def flag_weights(self) -> dict[str, float]:
+        """Each catalogue entry's coefficient: > 0 pushes towards risk, < 0 towards legitimate."""
+        coef = self.pipeline.named_steps["clf"].coef_[0]
+        ids = self.catalogue.ids  # the catalogue block is the last of the feature union
+        return {entry_id: float(w) for entry_id, w in zip(ids, coef[-len(ids) :], strict=True)}
 
 
 def card_path(model_path: Path) -> Path:

@@ -165,7 +165,7 @@ def breakdowns(
     return result
 
 
-def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.98) -> Thresholds:
+def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.97) -> Thresholds:
     """`high` maximises F1 on held-out scores; `medium` is the highest threshold that still
     catches `medium_recall` of high-risk ads (never above `high`)."""
     precision, recall, cut = precision_recall_curve(y, scores)

@@ -1,7 +1,13 @@
-"""The model: normalise → (stemmed word TF-IDF ∪ character TF-IDF) → logistic regression.
+"""The model: fold → (stemmed word TF-IDF ∪ character TF-IDF ∪ red-flag catalogue) → logistic
+regression.
 
+Each ad is folded once (`text.fold`: normalised words with their spans); the TF-IDF branches read
+its normalised text, the catalogue branch its words, so matching red flags costs almost nothing
+on top of scoring. Every red flag and legitimacy cue of the catalogue is one binary feature, so
+the model learns how much each documented sign weighs, next to the words it learns itself.
 Module-level functions and small classes only, so a fitted pipeline pickles by reference and
-holds no stemmer. Step names are short and stable (`features__words__ngram_range`, `clf__C`).
+holds no stemmer; the catalogue pickles as its TOML text. Step names are short and stable
+(`features__words__ngram_range`, `clf__C`).
 """
 
 from __future__ import annotations
@@ -9,27 +15,69 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from tppo_screen.redflags import Catalogue, cues_count, default_catalogue
 from tppo_screen.stem import StemTokenizer, load_overrides
-from tppo_screen.text import normalize_many
+from tppo_screen.text import Folded, fold_many, normalized_text
 
 DEFAULT_SEED = 13
 
 
+class CatalogueFeatures(TransformerMixin, BaseEstimator):
+    """One binary column per catalogue entry: 1 when the red flag or cue is in the ad. Cues count
+    only when no high-severity red flag is present (`redflags.cues_count`)."""
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue
+
+    def fit(self, folded: list[Folded], y: Any = None) -> CatalogueFeatures:
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True  # stateless: the catalogue is given, nothing is learned
+
+    def transform(self, folded: list[Folded]) -> sparse.csr_matrix:
+        assert self.catalogue is not None, "CatalogueFeatures needs a catalogue"
+        column = {entry_id: n for n, entry_id in enumerate(self.catalogue.ids)}
+        rows, cols = [], []
+        for row, ad in enumerate(folded):
+            matches = self.catalogue.match_folded(ad)
+            counted = cues_count(matches)
+            for match in matches:
+                if match.kind == "green" and not counted:
+                    continue
+                rows.append(row)
+                cols.append(column[match.id])
+        data = np.ones(len(rows), dtype=np.float32)
+        return sparse.csr_matrix((data, (rows, cols)), shape=(len(folded), len(column)))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        assert self.catalogue is not None, "CatalogueFeatures needs a catalogue"
+        return np.asarray([f"flag:{entry_id}" for entry_id in self.catalogue.ids], dtype=object)
+
+
 def build_pipeline(
-    overrides: dict[str, str] | None = None, seed: int = DEFAULT_SEED, **params: Any
+    overrides: dict[str, str] | None = None,
+    seed: int = DEFAULT_SEED,
+    catalogue: Catalogue | None = None,
+    **params: Any,
 ) -> Pipeline:
-    """An unfitted pipeline. `overrides` defaults to the packaged stem-override file;
-    `params` are `set_params` keys such as `clf__C=2.0`."""
+    """An unfitted pipeline. `overrides` defaults to the packaged stem-override file and
+    `catalogue` to the shipped red-flag catalogue; `params` are `set_params` keys such as
+    `clf__C=2.0`."""
     if overrides is None:
         overrides = load_overrides()
+    if catalogue is None:
+        catalogue = default_catalogue()
     pipeline = Pipeline(
         [
-            ("normalize", FunctionTransformer(normalize_many)),
+            ("fold", FunctionTransformer(fold_many)),
             (
                 "features",
                 FeatureUnion(
@@ -37,6 +85,7 @@ def build_pipeline(
                         (
                             "words",
                             TfidfVectorizer(
+                                preprocessor=normalized_text,
                                 tokenizer=StemTokenizer(overrides),
                                 token_pattern=None,
                                 lowercase=False,
@@ -51,6 +100,7 @@ def build_pipeline(
                             "chars",
                             TfidfVectorizer(
                                 analyzer="char_wb",
+                                preprocessor=normalized_text,
                                 ngram_range=(3, 4),
                                 lowercase=False,
                                 min_df=3,
@@ -60,6 +110,7 @@ def build_pipeline(
                                 dtype=np.float32,
                             ),
                         ),
+                        ("flags", CatalogueFeatures(catalogue)),
                     ]
                 ),
             ),
@@ -82,7 +133,9 @@ def slim(pipeline: Pipeline) -> Pipeline:
     """Prepare a fitted pipeline for saving: drop TF-IDF's introspection-only `stop_words_`
     (it bloats the pickle) and `_stop_words_id` (a memory address, which would make the
     file's bytes differ between otherwise identical runs; transform recomputes it)."""
-    for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+    for name, vectorizer in pipeline.named_steps["features"].transformer_list:
+        if name == "flags":
+            continue
         vectorizer.stop_words_ = None
         vectorizer.__dict__.pop("_stop_words_id", None)
     return pipeline

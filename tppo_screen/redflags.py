@@ -24,25 +24,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from tppo_screen.errors import CatalogueError
-from tppo_screen.text import (
-    _LEET_TABLE,
-    _LEET_TOKEN,
-    _MONEY,
-    _REPEATS,
-    EMAIL,
-    FLAG_WORDS,
-    PHONE,
-    SLANG,
-    URL,
-    _money_token,
-)
+from tppo_screen.text import Folded, fold
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("redflags.toml")
 Kind = Literal["red", "green"]
@@ -50,45 +38,6 @@ Severity = Literal["low", "medium", "high"]
 SEVERITIES = ("low", "medium", "high")
 NEGATORS = frozenset("tidak tanpa bukan jangan tak bebas dilarang larangan anti".split())
 NEGATION_WINDOW = 3
-
-# Emoji that stand in for words in scam posts ("🛂 diurus", "✈️ gratis").
-EMOJI_WORDS = {
-    "🛂": "paspor",
-    "✈": "pesawat",
-    "🛫": "pesawat",
-    "💰": "uang",
-    "💵": "uang",
-    "💸": "uang",
-    "🤑": "uang",
-    "💲": "uang",
-    "🏨": "hotel",
-    "🚢": "kapal",
-    "🛳": "kapal",
-    "⛴": "kapal",
-    "🎤": "karaoke",
-    "🍻": "minum",
-    "🍺": "minum",
-    "📞": "telepon",
-    "📱": "telepon",
-}
-_FREE_MAIL = re.compile(r"@(?:g-?mail|yahoo|ymail|hotmail|outlook|live|icloud|proton(?:mail)?)\.", re.I)
-_SHORT_URL = re.compile(
-    r"\b(?:bit\.ly|s\.id|tinyurl|linktr\.ee|forms\.gle|cutt\.ly|shorturl|rb\.gy|t\.ly)\b", re.I
-)
-_KINDS = ("email", "url", "phone", "flag", "money", "word", "newline", "sym")
-_TOKEN = re.compile(
-    rf"(?P<email>{EMAIL.pattern})"
-    rf"|(?P<url>{URL.pattern})"
-    rf"|(?P<phone>{PHONE.pattern})"
-    r"|(?P<flag>[\U0001f1e6-\U0001f1ff]{2})"
-    rf"|(?P<money>{_MONEY.pattern})"
-    r"|(?P<word>[\w@$]+)"
-    r"|(?P<newline>\n)"
-    r"|(?P<sym>[^\w\s])",
-    re.IGNORECASE,
-)
-_SENTENCE_END = frozenset(".!?;:•\n")
-_SPACING = re.compile(r"[ .\-_*]+")
 
 
 @dataclass(frozen=True)
@@ -124,6 +73,8 @@ class Entry:
     negation: bool = True
     ilo_indicator: str = ""
     sources: tuple[str, ...] = ()
+    fires: tuple[str, ...] = ()  # example sentences it must fire on
+    quiet: tuple[str, ...] = ()  # example sentences it must not fire on (negated, look-alikes)
 
 
 @dataclass(frozen=True)
@@ -142,113 +93,6 @@ class _Pattern:
     steps: tuple[_Step, ...]
     requirement: bool = False  # a `requires` pattern of entry `entry`
     negatable: bool = True  # False when the pattern itself spells a negation ("tanpa pengalaman")
-
-
-@dataclass
-class Folded:
-    """The folded words of an ad with their spans on the original text and sentence numbers."""
-
-    words: list[str] = field(default_factory=list)
-    starts: list[int] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
-    sentences: list[int] = field(default_factory=list)
-
-    def add(self, word: str, start: int, end: int, sentence: int) -> None:
-        self.words.append(word)
-        self.starts.append(start)
-        self.ends.append(end)
-        self.sentences.append(sentence)
-
-
-@cache
-def fold_word(token: str) -> tuple[str, ...]:
-    """The folded form of one original word: lower-case, de-leeted, repeats collapsed, slang
-    expanded ('pspr' → ('paspor',), 'loker' → ('lowongan', 'kerja'))."""
-    word = unicodedata.normalize("NFKC", token).lower()
-    word = _LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET_TABLE), word)
-    word = _REPEATS.sub(lambda m: m.group(1) or m.group(2), word)
-    if len(word) > 3 and word.endswith("2") and word[:-1].isalpha():
-        word = word[:-1]  # reduplication: "teteh2", "jam2"
-    word = word.strip("@$")
-    return tuple(SLANG.get(word, word).split()) if word else ()
-
-
-def fold(text: str) -> Folded:
-    """Folded words of `text` with their original spans (see the module docstring)."""
-    folded = Folded()
-    sentence = 0
-    pending: list[re.Match[str]] = []  # single letters that may spell a word: "k a m b o j a"
-
-    def flush() -> None:
-        if len(pending) >= 4:
-            joined = _SPACING.sub("", text[pending[0].start() : pending[-1].end()])
-            for word in fold_word(joined):
-                folded.add(word, pending[0].start(), pending[-1].end(), sentence)
-        else:
-            for m in pending:
-                for word in fold_word(m.group()):
-                    folded.add(word, m.start(), m.end(), sentence)
-        pending.clear()
-
-    for m in _TOKEN.finditer(text):
-        kind = next(k for k in _KINDS if m.group(k))
-        token = m.group()
-        if pending and kind == "sym" and token in ".-_*":
-            continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
-        if kind == "word" and len(token) == 1 and token.isalpha():
-            if pending and not _SPACING.fullmatch(text[pending[-1].end() : m.start()] or " "):
-                flush()
-            pending.append(m)
-            continue
-        if pending:
-            flush()
-        if kind == "word":
-            for word in fold_word(token):
-                folded.add(word, m.start(), m.end(), sentence)
-        elif kind in ("email", "url", "phone"):
-            for word in _contact_words(kind, token):
-                folded.add(word, m.start(), m.end(), sentence)
-        elif kind == "money":
-            money = _money_token(m).strip()
-            if money.startswith("_money_"):
-                words = [money]
-            else:
-                words = [w for t in money.split() for w in fold_word(t)]
-            for word in words:
-                folded.add(word, m.start(), m.end(), sentence)
-        elif kind == "flag":
-            code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in token)
-            for word in FLAG_WORDS.get(code, "").split():
-                folded.add(word, m.start(), m.end(), sentence)
-        elif kind == "newline" or token in _SENTENCE_END:
-            sentence += 1
-        elif token in EMOJI_WORDS:
-            folded.add(EMOJI_WORDS[token], m.start(), m.end(), sentence)
-    flush()
-    return folded
-
-
-def _contact_words(kind: str, token: str) -> list[str]:
-    """Placeholder words for a contact: `_email_` (+ `_email_company_` or `_email_free_`),
-    `_url_` (+ `_url_gov_`, `_url_short_`), `_phone_` (+ `_phone_foreign_`)."""
-    words = [f"_{kind}_"]
-    if kind == "email" and token != "<email>":
-        words.append("_email_free_" if _FREE_MAIL.search(token) else "_email_company_")
-    elif kind == "url":
-        lowered = token.lower()
-        if ".go.id" in lowered or "bp2mi" in lowered or "kp2mi" in lowered:
-            words.append("_url_gov_")
-        if _SHORT_URL.search(lowered):
-            words.append("_url_short_")
-        if "wa.me" in lowered or "whatsapp.com" in lowered:
-            words.append("whatsapp")
-        if "t.me/" in lowered:
-            words.append("telegram")
-    elif kind == "phone":
-        international = token.lstrip("(").startswith(("+", "00"))
-        if international and not token.lstrip("(+0").startswith("62"):
-            words.append("_phone_foreign_")
-    return words
 
 
 def _compile_pattern(source: str, entry: int, where: str, requirement: bool = False) -> _Pattern:
@@ -290,9 +134,13 @@ def _match_at(steps: tuple[_Step, ...], words: list[str], i: int) -> int | None:
 
 
 class Catalogue:
-    """A loaded catalogue: its entries, the file's SHA-256, and a word index for fast matching."""
+    """A loaded catalogue: its entries, the file's SHA-256, and a word index for fast matching.
 
-    def __init__(self, entries: list[Entry], sha256: str, source: str) -> None:
+    Pickles as its TOML text (a model carries the catalogue it was trained with), so the pickle
+    is small and its bytes do not depend on set ordering."""
+
+    def __init__(self, entries: list[Entry], sha256: str, source: str, toml: str = "") -> None:
+        self.toml = toml
         self.entries = tuple(entries)
         self.sha256 = sha256
         self.source = source
@@ -313,6 +161,9 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return parse_catalogue, (self.toml, self.source)
+
     def entry(self, entry_id: str) -> Entry:
         for entry in self.entries:
             if entry.id == entry_id:
@@ -321,7 +172,11 @@ class Catalogue:
 
     def match(self, text: str) -> list[Match]:
         """Every entry found in `text`, in catalogue order, with spans on the original text."""
-        folded = fold(text)
+        return self.match_folded(fold(text))
+
+    def match_folded(self, folded: Folded) -> list[Match]:
+        """`match` on an ad already folded (the model pipeline folds each ad once)."""
+        text = folded.text
         words = folded.words
         found: dict[int, list[tuple[int, int]]] = {}
         required: set[int] = set()
@@ -385,6 +240,8 @@ def _entry(raw: dict, kind: Kind, where: str) -> Entry:
             negation=bool(raw.get("negation", True)),
             ilo_indicator=str(raw.get("ilo_indicator", "")),
             sources=tuple(str(s) for s in raw.get("sources", ())),
+            fires=tuple(str(s) for s in raw.get("fires", ())),
+            quiet=tuple(str(s) for s in raw.get("quiet", ())),
         )
     except KeyError as exc:
         raise CatalogueError(f"{where}: missing field {exc.args[0]!r}") from None
@@ -398,21 +255,54 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     except OSError as exc:
         raise CatalogueError(f"cannot read catalogue {path}: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{path} is not a valid TOML catalogue: {exc}") from None
+        toml = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{path} is not UTF-8 text: {exc}") from None
+    # The shipped file is named without the install path, which would otherwise end up in models.
+    return parse_catalogue(toml, "redflags.toml (shipped)" if path == DEFAULT_CATALOGUE else str(path))
+
+
+def parse_catalogue(toml: str, source: str = "<catalogue>") -> Catalogue:
+    """Check and compile a catalogue from its TOML text; `source` names it in error messages."""
+    try:
+        data = tomllib.loads(toml)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{source} is not a valid TOML catalogue: {exc}") from None
     entries: list[Entry] = []
     for kind, table in (("red", "red_flag"), ("green", "green_flag")):
         for n, raw in enumerate(data.get(table, []), 1):
-            entries.append(_entry(raw, kind, f"{path}: [[{table}]] #{n}"))
+            entries.append(_entry(raw, kind, f"{source}: [[{table}]] #{n}"))
     if not entries:
-        raise CatalogueError(f"{path}: no [[red_flag]] or [[green_flag]] entries")
+        raise CatalogueError(f"{source}: no [[red_flag]] or [[green_flag]] entries")
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:
-            raise CatalogueError(f"{path}: id {entry.id!r} is used twice")
+            raise CatalogueError(f"{source}: id {entry.id!r} is used twice")
         seen.add(entry.id)
-    return Catalogue(entries, hashlib.sha256(raw_bytes).hexdigest(), str(path))
+    sha256 = hashlib.sha256(toml.encode("utf-8")).hexdigest()
+    return Catalogue(entries, sha256, source, toml)
+
+
+def cues_count(matches: list[Match]) -> bool:
+    """Whether legitimacy cues may lower the risk of an ad with these matches: not when a
+    high-severity red flag is present. A licence number or "terdaftar SISKOP2MI" is easy to claim,
+    and no licensed channel places workers in a scam compound, on a tourist visa or with the
+    passport held (redflags.md), so a claimed cue must not cancel such a sign."""
+    return not any(m.kind == "red" and m.severity == "high" for m in matches)
+
+
+def example_failures(catalogue: Catalogue) -> list[str]:
+    """Every example of the catalogue that does not behave as stated: a `fires` sentence its
+    entry misses, or a `quiet` sentence it fires on. Empty when the catalogue is consistent."""
+    failures = []
+    for entry in catalogue.entries:
+        for sentence in entry.fires:
+            if entry.id not in {m.id for m in catalogue.match(sentence)}:
+                failures.append(f"{entry.id}: does not fire on {sentence!r}")
+        for sentence in entry.quiet:
+            if entry.id in {m.id for m in catalogue.match(sentence)}:
+                failures.append(f"{entry.id}: fires on {sentence!r} (listed as quiet)")
+    return failures
 
 
 @cache

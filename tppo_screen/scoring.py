@@ -1,6 +1,7 @@
 """THE scoring path. CLI, API, batch jobs and notebooks call these; nothing else computes a score.
 
-- `score_texts(model, texts)` → one `Score` per text, with its level and top contributing terms.
+- `score_texts(model, texts)` → one `Score` per text: its level, the red flags and legitimacy
+  cues of the catalogue found in it (with spans on the original text), and the top terms.
 - `score_frame(model, frame, text_column)` → the frame with `risk_score`, `risk_level` and
   `error` appended; every row kept, in order. Rows whose text is empty or not text get
   `risk_level="error"` and a reason in `error` instead of being dropped.
@@ -24,6 +25,7 @@ from sklearn.pipeline import Pipeline
 
 from tppo_screen.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
+from tppo_screen.redflags import Catalogue, Match, Severity, cues_count
 
 Level = Literal["low", "medium", "high", "error"]
 OUTPUT_COLUMNS = ("risk_score", "risk_level", "error")
@@ -38,11 +40,39 @@ class Term(BaseModel):
     weight: float
 
 
+class SpanOut(BaseModel):
+    """Where a flag matched: `text[start:end]` of the ad as submitted (character offsets)."""
+
+    start: int
+    end: int
+    text: str
+
+
+class FlagHit(BaseModel):
+    """A red flag or legitimacy cue of the catalogue found in the ad, with its evidence."""
+
+    id: str
+    severity: Severity
+    label: str
+    explanation: str
+    spans: list[SpanOut]
+    weight: float | None = Field(
+        None,
+        description="the model's weight for this flag: > 0 towards risk, < 0 towards legitimate; "
+        "0 for a legitimacy cue next to a high-severity red flag (a claimed licence does not cancel "
+        "it); null when explaining with a catalogue other than the model's own",
+    )
+
+
 class Score(BaseModel):
     """The score of one ad."""
 
     score: float | None = Field(description="risk score in [0, 1]; null when the text is unusable")
     level: Level
+    red_flags: list[FlagHit] = []
+    green_flags: list[FlagHit] = Field(
+        [], description="legitimacy cues: accountability signs that lower the risk"
+    )
     top_terms: list[Term] = []
     error: str | None = None
 
@@ -98,8 +128,39 @@ def _top_terms(model: Model, row: sparse.csr_matrix, k: int) -> list[Term]:
     ]
 
 
-def score_texts(model: Model, texts: Sequence[Any], top_k: int = 8) -> list[Score]:
-    """Score each text; unusable texts get level 'error' with the reason."""
+def _flag_hits(
+    matches: list[Match], catalogue: Catalogue, weights: dict[str, float] | None, language: str
+) -> list[FlagHit]:
+    if weights is not None and not cues_count(matches):
+        weights = {**weights, **{m.id: 0.0 for m in matches if m.kind == "green"}}
+    hits = []
+    for match in matches:
+        entry = catalogue.entry(match.id)
+        hits.append(
+            FlagHit(
+                id=match.id,
+                severity=match.severity,
+                label=entry.label[language],
+                explanation=entry.explanation[language],
+                spans=[SpanOut(start=s.start, end=s.end, text=s.text) for s in match.spans],
+                weight=None if weights is None else round(weights[match.id], 4),
+            )
+        )
+    return hits
+
+
+def score_texts(
+    model: Model,
+    texts: Sequence[Any],
+    top_k: int = 8,
+    catalogue: Catalogue | None = None,
+    language: Literal["id", "en"] = "id",
+) -> list[Score]:
+    """Score each text; unusable texts get level 'error' with the reason. Flags are explained
+    with `catalogue` (default: the model's own) in `language` ('id' or 'en')."""
+    own = catalogue is None or catalogue.sha256 == model.catalogue.sha256
+    catalogue = model.catalogue if catalogue is None else catalogue
+    weights = model.flag_weights if own else None
     problems = [text_problem(text) for text in texts]
     valid = [i for i, problem in enumerate(problems) if problem is None]
     results: list[Score | None] = [
@@ -107,13 +168,18 @@ def score_texts(model: Model, texts: Sequence[Any], top_k: int = 8) -> list[Scor
     ]
     for start in range(0, len(valid), CHUNK_ROWS):
         chunk = valid[start : start + CHUNK_ROWS]
-        features = _features(model.pipeline, [texts[i] for i in chunk])
+        folded = model.pipeline.named_steps["fold"].transform([texts[i] for i in chunk])
+        features = model.pipeline.named_steps["features"].transform(folded).tocsr()
         probabilities = _probabilities(model.pipeline, features)
         levels = risk_levels(probabilities, model.thresholds)
         for j, i in enumerate(chunk):
+            matches = catalogue.match_folded(folded[j])
+            hits = _flag_hits(matches, catalogue, weights, language)
             results[i] = Score(
                 score=float(probabilities[j]),
                 level=str(levels[j]),  # type: ignore[arg-type]
+                red_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "red"],
+                green_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "green"],
                 top_terms=_top_terms(model, features[j], top_k) if top_k else [],
             )
     return [result for result in results if result is not None]

@@ -8,9 +8,9 @@ surface noise that says nothing about risk (case, emoji, obfuscation, slang spel
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 
 # Slang and abbreviations common in informal job posts -> standard form.
@@ -150,14 +150,11 @@ FLAG_WORDS: dict[str, str] = {
     "OM": "oman",
 }
 
-_REGIONAL_INDICATOR = re.compile("([\U0001f1e6-\U0001f1ff]{2})")
 URL = re.compile(
     r"(?:https?://|www\.)\S+"
     r"|(?<![\w.@-])[\w-]+\.(?:com|id|net|org|ly|me|co|io)\b(?:\.(?:id|my|sg|uk)\b)?(?:/\S*)?",
     re.I,
 )
-_WA_LINK = re.compile(r"\b(?:wa\.me|api\.whatsapp\.com|chat\.whatsapp\.com)/\S*", re.I)
-_TG_LINK = re.compile(r"\bt\.me/\S*", re.I)
 EMAIL = re.compile(r"<email>|(?<![\w.+-])[\w.+-]+(?:@|\s?[\[(]at[\])]\s?|\s@\s)[\w-]+(?:\.[\w-]+)+", re.I)
 _SEP = r"[\s.\-–—/]?"
 PHONE = re.compile(
@@ -182,14 +179,12 @@ _MONEY = re.compile(
     r"(?P<cur2>usd|dolar|dollar|rm|ringgit|yen|sgd|euro|eur|riyal|sar|aed|dirham|ntd|won|aud)?\b",
     re.I,
 )
-_SPACED = re.compile(r"\b(?:[a-z][ .\-_*]){3,}[a-z]\b")
 _LEET_TABLE = str.maketrans({"4": "a", "@": "a", "0": "o", "1": "i", "3": "e", "5": "s", "7": "t", "$": "s"})
 # A leet character between two letters marks an obfuscated word (p4sp0r, k4mb0j4, g@ji); then
 # digits at its ends are leet too. Education and safety codes (s1, d3, k3) and covid19 stay.
 _LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]{4,}(?![\w@$]))[a-z0-9@$]*[a-z][4@0135$7][a-z][a-z0-9@$]*")
 # Letters repeated 3+ times next to other letters (gajiii, bangettt); "iii" and "xxx" alone stay.
 _REPEATS = re.compile(r"(?<=[a-z])([a-z])\1{2,}|([a-z])\2{2,}(?=[a-z])")
-_NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 
 _FOREIGN = {
@@ -271,57 +266,193 @@ def _money_token(match: re.Match[str]) -> str:
     return f" _money_idr_{bucket}_ "
 
 
-def _flag_word(match: re.Match[str]) -> str:
-    pair = match.group(1)
-    code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in pair)
-    return f" {FLAG_WORDS.get(code, '')} "
+# Emoji that stand in for words in scam posts ("🛂 diurus", "✈️ gratis").
+EMOJI_WORDS = {
+    "🛂": "paspor",
+    "✈": "pesawat",
+    "🛫": "pesawat",
+    "💰": "uang",
+    "💵": "uang",
+    "💸": "uang",
+    "🤑": "uang",
+    "💲": "uang",
+    "🏨": "hotel",
+    "🚢": "kapal",
+    "🛳": "kapal",
+    "⛴": "kapal",
+    "🎤": "karaoke",
+    "🍻": "minum",
+    "🍺": "minum",
+    "📞": "telepon",
+    "📱": "telepon",
+}
+_FREE_MAIL = re.compile(r"\b(?:g-?mail|yahoo|ymail|hotmail|outlook|live|icloud|proton(?:mail)?)\.", re.I)
+_SHORT_URL = re.compile(
+    r"\b(?:bit\.ly|s\.id|tinyurl|linktr\.ee|forms\.gle|cutt\.ly|shorturl|rb\.gy|t\.ly)\b", re.I
+)
+_KINDS = ("email", "url", "phone", "handle", "flag", "money", "word", "newline", "sym")
+_TOKEN = re.compile(
+    rf"(?P<email>{EMAIL.pattern})"
+    rf"|(?P<url>{URL.pattern})"
+    rf"|(?P<phone>{PHONE.pattern})"
+    r"|(?P<handle>@<akun>|(?<![\w.])@[a-z0-9_.]{3,})"
+    r"|(?P<flag>[\U0001f1e6-\U0001f1ff]{2})"
+    rf"|(?P<money>{_MONEY.pattern})"
+    r"|(?P<word>[\w@$]+)"
+    r"|(?P<newline>\n)"
+    r"|(?P<sym>[^\w\s])",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W_]+")
+_SENTENCE_END = frozenset(".!?;:•\n")
+_SPACING = re.compile(r"[ .\-_*]+")
+
+
+@dataclass
+class Folded:
+    """The folded words of an ad, each with its span on the original `text` and its sentence."""
+
+    text: str = ""
+    words: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    sentences: list[int] = field(default_factory=list)
+
+    def add(self, word: str, start: int, end: int, sentence: int) -> None:
+        self.words.append(word)
+        self.starts.append(start)
+        self.ends.append(end)
+        self.sentences.append(sentence)
+
+    @property
+    def normalized(self) -> str:
+        """The words joined by spaces: what stemming and the TF-IDF features see."""
+        return " ".join(self.words)
 
 
 @cache
-def _symbol_table() -> dict[int, None]:
-    """Code points to delete: every Unicode symbol (emoji, arrows, dingbats…) except currency
-    signs and @ that carry meaning, plus emoji joiners and variation selectors. Built once."""
-    keep = {ord(ch) for ch in "$¥€@"}
-    table: dict[int, None] = dict.fromkeys(
-        cp
-        for cp in range(sys.maxunicode + 1)
-        if cp not in keep and unicodedata.category(chr(cp)).startswith("S")
-    )
-    table.update(dict.fromkeys([0x200D, *range(0xFE00, 0xFE10)]))
-    return table
+def fold_word(token: str) -> tuple[str, ...]:
+    """The folded form of one original word: lower-case, de-leeted, repeats collapsed, slang
+    expanded ('pspr' → ('paspor',), 'loker' → ('lowongan', 'kerja'))."""
+    word = unicodedata.normalize("NFKC", token).lower()
+    word = _LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET_TABLE), word)
+    word = _REPEATS.sub(lambda m: m.group(1) or m.group(2), word)
+    if len(word) > 3 and word.endswith("2") and word[:-1].isalpha():
+        word = word[:-1]  # reduplication: "teteh2", "jam2"
+    word = word.strip("@$")
+    return tuple(SLANG.get(word, word).split()) if word else ()
 
 
-def normalize(text: str) -> str:
-    """Return the canonical lower-case form of one ad, ready for stemming.
+def fold(text: str) -> Folded:
+    """Folded words of `text` with their original spans (see the module docstring)."""
+    folded = Folded(text)
+    sentence = 0
+    pending: list[re.Match[str]] = []  # single letters that may spell a word: "k a m b o j a"
 
-    >>> normalize("G@JI 15JT!! Hub WA 08xx-xxxx-xxxx 🇰🇭")
-    'gaji _money_idr_10to20jt_ hub whatsapp _phone_ kamboja'
-    """
-    text = unicodedata.normalize("NFKC", text)
-    text = _WA_LINK.sub(" _walink_ ", text)
-    text = _TG_LINK.sub(" _tglink_ ", text)
-    text = EMAIL.sub(" _email_ ", text)
-    text = URL.sub(" _url_ ", text)
-    text = PHONE.sub(" _phone_ ", text)
-    text = _HANDLE.sub(" _handle_ ", text)
-    text = _REGIONAL_INDICATOR.sub(_flag_word, text)
-    text = text.translate(_symbol_table()).lower()
-    text = _MONEY.sub(_money_token, text)
-    text = _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), text)
-    text = _LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET_TABLE), text)
-    text = _REPEATS.sub(lambda m: m.group(1) or m.group(2), text)
-    text = _NON_WORD.sub(" ", text)
-    words = text.split()
+    def flush() -> None:
+        if len(pending) >= 4:
+            joined = _SPACING.sub("", text[pending[0].start() : pending[-1].end()])
+            for word in fold_word(joined):
+                folded.add(word, pending[0].start(), pending[-1].end(), sentence)
+        else:
+            for m in pending:
+                for word in fold_word(m.group()):
+                    folded.add(word, m.start(), m.end(), sentence)
+        pending.clear()
+
+    for m in _TOKEN.finditer(text):
+        kind = next(k for k in _KINDS if m.group(k))
+        token = m.group()
+        if pending and kind == "sym" and token in ".-_*":
+            continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
+        if kind == "word" and len(token) == 1 and token.isalpha():
+            if pending and not _SPACING.fullmatch(text[pending[-1].end() : m.start()] or " "):
+                flush()
+            pending.append(m)
+            continue
+        if pending:
+            flush()
+        if kind == "word":
+            for word in fold_word(token):
+                folded.add(word, m.start(), m.end(), sentence)
+        elif kind == "handle":
+            folded.add("_handle_", m.start(), m.end(), sentence)
+        elif kind in ("email", "url", "phone"):
+            for word in _contact_words(kind, token):
+                folded.add(word, m.start(), m.end(), sentence)
+        elif kind == "money":
+            money = _money_token(m).strip()
+            if money.startswith("_money_"):
+                folded.add(money, m.start(), m.end(), sentence)
+            else:  # a plain number or range ("18-25", "08.00"): its words
+                for part in _WORD.finditer(token):
+                    for word in fold_word(part.group()):
+                        folded.add(word, m.start() + part.start(), m.start() + part.end(), sentence)
+        elif kind == "flag":
+            code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in token)
+            for word in FLAG_WORDS.get(code, "").split():
+                folded.add(word, m.start(), m.end(), sentence)
+        elif kind == "newline" or token in _SENTENCE_END:
+            sentence += 1
+        elif token in EMOJI_WORDS:
+            folded.add(EMOJI_WORDS[token], m.start(), m.end(), sentence)
+    flush()
+    _expand_limits(folded.words)
+    return folded
+
+
+def _expand_limits(words: list[str]) -> None:
+    """'min'/'max' become minimal/maksimal before a number or a requirement (in place)."""
     for i, word in enumerate(words):
         if word in LIMIT_WORDS:
             following = words[i + 1] if i + 1 < len(words) else ""
             if following[:1].isdigit() or following in _LIMIT_CONTEXT:
                 words[i] = LIMIT_WORDS[word]
-        else:
-            words[i] = SLANG.get(word, word)
-    return _SPACES.sub(" ", " ".join(words)).strip()
+
+
+def _contact_words(kind: str, token: str) -> list[str]:
+    """Placeholder words for a contact: `_email_` (+ `_email_company_` or `_email_free_`),
+    `_url_` (+ `_url_gov_`, `_url_short_`), `_phone_` (+ `_phone_foreign_`)."""
+    words = [f"_{kind}_"]
+    if kind == "email" and token != "<email>":
+        words.append("_email_free_" if _FREE_MAIL.search(token) else "_email_company_")
+    elif kind == "url":
+        lowered = token.lower()
+        if ".go.id" in lowered or "bp2mi" in lowered or "kp2mi" in lowered:
+            words.append("_url_gov_")
+        if _SHORT_URL.search(lowered):
+            words.append("_url_short_")
+        if "wa.me" in lowered or "whatsapp.com" in lowered:
+            words.append("whatsapp")
+        if "t.me/" in lowered:
+            words.append("telegram")
+    elif kind == "phone":
+        international = token.lstrip("(").startswith(("+", "00"))
+        if international and not token.lstrip("(+0").startswith("62"):
+            words.append("_phone_foreign_")
+    return words
+
+
+def normalize(text: str) -> str:
+    """Return the canonical lower-case form of one ad, ready for stemming: its folded words.
+
+    >>> normalize("G@JI 15JT!! Hub WA 08xx-xxxx-xxxx 🇰🇭")
+    'gaji _money_idr_10to20jt_ hub whatsapp _phone_ kamboja'
+    """
+    return fold(text).normalized
+
+
+def fold_many(texts: Iterable[str]) -> list[Folded]:
+    """`fold` over a sequence: the first step of the model pipeline (its words feed stemming
+    and TF-IDF, its spans feed the red-flag catalogue, so each ad is tokenised once)."""
+    return [fold(text) for text in texts]
 
 
 def normalize_many(texts: Iterable[str]) -> list[str]:
-    """`normalize` over a sequence; the first step of the model pipeline."""
+    """`normalize` over a sequence."""
     return [normalize(text) for text in texts]
+
+
+def normalized_text(folded: Folded) -> str:
+    """The normalised text of a folded ad (the TF-IDF preprocessor of the pipeline)."""
+    return folded.normalized

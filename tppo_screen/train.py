@@ -24,6 +24,7 @@ from tppo_screen.errors import DataError
 from tppo_screen.evaluate import breakdowns, choose_thresholds, compute_metrics, labels_to_target
 from tppo_screen.groups import near_duplicate_groups
 from tppo_screen.pipeline import DEFAULT_SEED, build_pipeline
+from tppo_screen.redflags import Catalogue, load_catalogue
 from tppo_screen.scoring import predict_scores, text_problem
 from tppo_screen.stem import DEFAULT_OVERRIDES, load_overrides
 from tppo_screen.tables import read_table
@@ -65,6 +66,7 @@ def cross_validated_scores(
     overrides: dict[str, str],
     seed: int,
     folds: int,
+    catalogue: Catalogue | None = None,
 ) -> np.ndarray:
     """Out-of-fold risk scores from a grouped, stratified K-fold."""
     if folds < 2:
@@ -82,7 +84,9 @@ def cross_validated_scores(
     for fold, (train_idx, test_idx) in enumerate(splitter.split(texts, y, groups), 1):
         if len(set(y[train_idx])) < 2:
             raise DataError(f"fold {fold} has only one label to learn from; use fewer --folds")
-        pipeline = fit_pipeline(build_pipeline(overrides, seed), [texts[i] for i in train_idx], y[train_idx])
+        pipeline = fit_pipeline(
+            build_pipeline(overrides, seed, catalogue), [texts[i] for i in train_idx], y[train_idx]
+        )
         oof[test_idx] = predict_scores(pipeline, [texts[i] for i in test_idx])
         logger.info("fold %d/%d: trained on %d ads, scored %d", fold, folds, len(train_idx), len(test_idx))
     return oof
@@ -104,14 +108,17 @@ def train(
     seed: int = DEFAULT_SEED,
     folds: int = 5,
     overrides_path: Path = DEFAULT_OVERRIDES,
+    catalogue_path: Path | None = None,
 ) -> tuple[Pipeline, ModelCard]:
-    """Cross-validate, choose thresholds, fit on all rows; return the pipeline and its card."""
+    """Cross-validate, choose thresholds, fit on all rows; return the pipeline and its card.
+    The red-flag catalogue (default: the shipped one) becomes part of the model."""
     frame = read_table(data_path)
     y = check_training_frame(frame, str(data_path))
     overrides = load_overrides(overrides_path)
+    catalogue = load_catalogue(catalogue_path)
     groups = split_groups(frame)
     logger.info("%d ads (%d high-risk) in %d groups", len(y), y.sum(), len(set(groups)))
-    oof = cross_validated_scores(frame, y, groups, overrides, seed, folds)
+    oof = cross_validated_scores(frame, y, groups, overrides, seed, folds, catalogue)
     thresholds = choose_thresholds(y, oof)
     metrics: dict[str, Any] = {
         "cv": {
@@ -121,7 +128,7 @@ def train(
             **breakdowns(frame, y, oof, thresholds),
         },
     }
-    pipeline = fit_pipeline(build_pipeline(overrides, seed), frame["text"].tolist(), y)
+    pipeline = fit_pipeline(build_pipeline(overrides, seed, catalogue), frame["text"].tolist(), y)
     logger.info("final model fitted on %d ads", len(y))
     data = {
         "file": Path(data_path).name,
@@ -156,11 +163,23 @@ def train(
             "count": len(overrides),
             "sha256": hashlib.sha256(overrides_text.encode()).hexdigest(),
         },
+        catalogue={
+            "source": catalogue.source,
+            "sha256": catalogue.sha256,
+            "entries": len(catalogue),
+            "weights": flag_weights(pipeline, catalogue),
+        },
         notes=[
             "risk_score is P(high_risk) under balanced class weights: a ranking score, "
             "not the real-world share of trafficking ads.",
             "Thresholds: 'high' maximises F1 on grouped out-of-fold scores; 'medium' keeps "
-            "98% recall of high-risk ads.",
+            "97% recall of high-risk ads (98% flagged about 5% of real portal ads, 97% about 1%).",
         ],
     )
     return pipeline, card
+
+
+def flag_weights(pipeline: Pipeline, catalogue: Catalogue) -> dict[str, float]:
+    """The fitted model's coefficient for each catalogue entry (> 0: towards risk)."""
+    coef = pipeline.named_steps["clf"].coef_[0][-len(catalogue) :]
+    return {entry_id: round(float(w), 4) for entry_id, w in zip(catalogue.ids, coef, strict=True)}
