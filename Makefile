@@ -35,6 +35,9 @@ data: install
 	$(BIN)/python -m tppo_screen.corpus --raw $(SHARED_RAW) --out data
 
 ## Retrain the shipped default model from data/ (deterministic: same data and seed, same model)
+# OpenBLAS picks CPU-specific kernels whose rounding differs in the last digits; pinning one
+# (any x86-64 CPU with AVX2) makes the model file byte-identical across machines.
+model: export OPENBLAS_CORETYPE ?= Haswell
 model: install
 	$(BIN)/tppo-screen train data/train.csv --test data/test.csv -o $(MODEL)
 
