@@ -64,7 +64,7 @@ def test_score_keeps_rows_order_and_columns(tiny_model_path: Path, tmp_path: Pat
     result = _score(tmp_path, tiny_model_path, "--id-column", "id")
     assert result.exit_code == 0, result.output
     scored = _scored(tmp_path)
-    assert list(scored.columns) == [*source.columns, "risk_score", "risk_level", "error"]
+    assert list(scored.columns) == [*source.columns, "risk_score", "risk_level", "red_flags", "error"]
     assert scored["id"].tolist() == source["id"].tolist()
     assert scored["note"].tolist() == source["note"].tolist()
     assert scored["risk_score"].astype(float).between(0, 1).all()
@@ -112,7 +112,7 @@ def test_score_empty_files(tiny_model_path: Path, tmp_path: Path, content: str, 
         assert not (tmp_path / "out.csv").exists()
     else:  # a header with no rows is valid: an empty, well-formed output
         assert result.exit_code == 0, result.output
-        assert (tmp_path / "out.csv").read_text().strip() == "text,risk_score,risk_level,error"
+        assert (tmp_path / "out.csv").read_text().strip() == "text,risk_score,risk_level,red_flags,error"
 
 
 def test_score_replaces_undecodable_bytes(tiny_model_path: Path, tmp_path: Path) -> None:
@@ -188,20 +188,29 @@ def test_train_names_rows_it_cannot_use(tmp_path: Path) -> None:
     assert not (tmp_path / "m.joblib").exists()
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        ("text,note\nKasir toko gaji UMK,a,extra\n", "line 2 has 3 fields but the header has 2"),
-        ("id,text,text\n1,a,b\n", "names these columns more than once: text"),
-    ],
-)
-def test_malformed_csv_is_refused_with_its_location(
-    tiny_model_path: Path, tmp_path: Path, content: str, message: str
-) -> None:
-    _write(tmp_path / "in.csv", content)
+def test_repeated_header_names_are_refused(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", "id,text,text\n1,a,b\n")
     result = _score(tmp_path, tiny_model_path)
-    assert result.exit_code == 1 and message in result.output
+    assert result.exit_code == 1 and "names these columns more than once: text" in result.output
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_malformed_lines_go_to_the_errors_file_and_the_rest_is_scored(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    _write(
+        tmp_path / "in.csv",
+        'id,text\n1,Kasir toko gaji UMK\n2,Admin CS Kamboja, gaji 15jt\n3,"Sopir ekspedisi"\n'
+        "4\n5,Barista kafe\n",
+    )
+    result = _score(tmp_path, tiny_model_path)
+    assert result.exit_code == 0, result.output
+    assert _scored(tmp_path)["id"].tolist() == ["1", "3", "5"]
+    errors = pd.read_csv(tmp_path / "out.errors.csv", dtype=str)
+    assert errors["line"].tolist() == ["3", "5"]
+    assert errors["reason"].str.contains("3 fields but the header has 2").iloc[0]
+    assert errors["raw"].iloc[0] == "2,Admin CS Kamboja, gaji 15jt"
+    assert "2 malformed lines were not scored" in result.output and "line 3" in result.output
 
 
 def test_blank_lines_stay_as_error_rows(tiny_model_path: Path, tmp_path: Path) -> None:

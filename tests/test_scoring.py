@@ -23,10 +23,11 @@ def test_score_frame_keeps_rows_order_and_columns(tiny_model: Model) -> None:
         }
     )
     scored = score_frame(tiny_model, frame, "text")
-    assert list(scored.columns) == ["id", "text", "extra", "risk_score", "risk_level", "error"]
+    assert list(scored.columns) == ["id", "text", "extra", "risk_score", "risk_level", "red_flags", "error"]
     assert scored["id"].tolist() == ["a", "b", "c", "d"]
     assert scored["extra"].tolist() == ["1", "2", "3", "4"]
     assert scored["risk_score"].between(0, 1).all()
+    assert "scam_compound_destination" in scored["red_flags"].iloc[0]
 
 
 def test_levels_agree_with_card_thresholds(tiny_model: Model) -> None:

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +25,7 @@ from tppo_screen.errors import InputError, TppoScreenError
 from tppo_screen.redflags import SEVERITIES
 
 if TYPE_CHECKING:
+    from tppo_screen.batch import BatchSummary
     from tppo_screen.scoring import FlagHit, Score
 
 app = typer.Typer(
@@ -249,46 +251,129 @@ def red_flags(
 
 @app.command()
 def score(
-    input_file: Annotated[Path, typer.Argument(help="CSV file of ads, one per row.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    input_file: Annotated[
+        Path, typer.Argument(help="Listings file: .csv, .tsv, .jsonl or .parquet (text formats may be .gz).")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Where to write the scored rows; format from its extension."),
+    ],
     text_column: Annotated[str, typer.Option(help="Column holding the ad text.")] = "text",
     id_column: Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")] = None,
     model: ModelOption = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="Input format when the extension does not say: csv, tsv, jsonl, parquet."
+        ),
+    ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--output-format", help="Output format when the extension does not say.")
+    ] = None,
+    min_level: Annotated[
+        str,
+        typer.Option(
+            help="Write only rows at or above this level (low, medium, high); error rows are always kept."
+        ),
+    ] = "low",
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add top_terms: the terms that moved each score.")
+    ] = False,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors", help="Where malformed lines go (default: OUTPUT.errors.csv beside the output)."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     top: Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")] = 5,
 ) -> None:
-    """Score every row of INPUT_FILE; write it with risk_score, risk_level and error appended.
+    """Score every row of INPUT_FILE, streaming in chunks (constant memory), and write it with
+    risk_score, risk_level, red_flags (;-joined in CSV/TSV, a list in JSONL/Parquet), top_terms
+    with --explain, and error appended.
 
     Every input row and column is kept, in order. Rows whose text is empty or has no letters get
-    risk_level=error and a reason in the error column. The output file appears only when complete.
+    risk_level=error and a reason in the error column. Malformed lines (wrong number of fields,
+    invalid JSON) are not scored: they go to an errors file with their line numbers. The output
+    file appears only when the job is complete, so Ctrl-C leaves nothing half-written.
     """
     from tppo_screen.artifacts import load_model
-    from tppo_screen.scoring import score_frame
-    from tppo_screen.tables import read_table, write_table
+    from tppo_screen.batch import score_file
 
     with user_errors():
         loaded = load_model(_model_path(model))
-        frame = read_table(input_file)
-        if id_column is not None and id_column not in frame.columns:
-            raise InputError(
-                f"no column {id_column!r} for --id-column; columns found: {', '.join(frame.columns)}"
+        show = not quiet and err.is_terminal
+        with _progress(show) as advance:
+            summary = score_file(
+                loaded,
+                input_file,
+                output,
+                text_column=text_column,
+                id_column=id_column,
+                input_format=input_format,
+                output_format=output_format,
+                min_level=min_level.lower(),
+                explain=explain,
+                errors_file=errors,
+                top=top,
+                progress=advance,
             )
-        started = time.perf_counter()
-        scored = score_frame(loaded, frame, text_column)
-        elapsed = time.perf_counter() - started
-        write_table(scored, output)
-    counts = scored["risk_level"].value_counts()
-    out.print(
-        f"{len(scored):,} rows scored in {elapsed:.1f}s ({len(scored) / max(elapsed, 1e-9):,.0f} ads/s) "
-        f"with model {loaded.version} → {escape(str(output))}"
+    _print_batch_summary(summary, loaded.version, id_column)
+
+
+@contextmanager
+def _progress(show: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A progress bar on stderr (rows, rows/s, ETA from the share of the file read)."""
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("scoring"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows · {task.fields[speed]:,.0f} rows/s"),
+        TimeRemainingColumn(),
     )
-    summary = Table(box=None)
+    started = time.perf_counter()
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("scoring", total=None, rows=0, speed=0.0)
+
+        def advance(rows: int, done: int, total: int) -> None:
+            speed = rows / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=total or None, rows=rows, speed=speed)
+
+        yield advance
+
+
+def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | None) -> None:
+    report = summary.report
+    out.print(
+        f"{summary.rows:,} rows scored in {summary.seconds:.1f}s ({summary.rows_per_second:,.0f} ads/s) "
+        f"with model {version} → {escape(str(summary.output))}"
+        + (f" ({summary.written:,} rows written)" if summary.written != summary.rows else ""),
+        soft_wrap=True,
+    )
+    table = Table(box=None)
     for level in ("high", "medium", "low", "error"):
-        summary.add_column(f"[{LEVEL_STYLE[level]}]{level}[/]", justify="right")
-    summary.add_row(*(f"{int(counts.get(level, 0)):,}" for level in ("high", "medium", "low", "error")))
-    out.print(summary)
-    riskiest = scored[scored["risk_level"] != "error"].nlargest(top, "risk_score")
-    if len(riskiest):
-        table = Table(
+        table.add_column(f"[{LEVEL_STYLE[level]}]{level}[/]", justify="right")
+    table.add_row(*(f"{summary.levels.get(level, 0):,}" for level in ("high", "medium", "low", "error")))
+    out.print(table)
+    if summary.flags:
+        common = ", ".join(f"{flag} {count:,}" for flag, count in summary.flags.most_common(5))
+        out.print(f"most frequent red flags: {common}", soft_wrap=True)
+    if report.undecodable_lines:
+        err.print(
+            f"[yellow]warning:[/] {report.undecodable_lines:,} lines had undecodable bytes (replaced with �)"
+        )
+    if report.bad_lines:
+        first = report.bad_lines[0]
+        err.print(
+            f"[yellow]warning:[/] {len(report.bad_lines):,} malformed lines were not scored "
+            f"(first: line {first[0]}, {escape(first[1])}); they are in {escape(str(summary.errors_file))}",
+            soft_wrap=True,
+        )
+    if summary.riskiest:
+        riskiest = Table(
             "row" if id_column is None else escape(id_column),
             "score",
             "level",
@@ -296,14 +381,11 @@ def score(
             title="riskiest rows",
             box=None,
         )
-        for index, row in riskiest.iterrows():
-            name = str(row[id_column]) if id_column else str(int(index) + 1)  # type: ignore[call-overload]
-            snippet = " ".join(str(row[text_column]).split())[:90]
-            level = row["risk_level"]
-            table.add_row(
-                escape(name), f"{row['risk_score']:.3f}", f"[{LEVEL_STYLE[level]}]{level}[/]", escape(snippet)
+        for score_value, _, name, level, snippet in summary.riskiest:
+            riskiest.add_row(
+                escape(name), f"{score_value:.3f}", f"[{LEVEL_STYLE[level]}]{level}[/]", escape(snippet)
             )
-        out.print(table)
+        out.print(riskiest)
 
 
 @app.command()

@@ -2,9 +2,10 @@
 
 - `score_texts(model, texts)` → one `Score` per text: its level, the red flags and legitimacy
   cues of the catalogue found in it (with spans on the original text), and the top terms.
-- `score_frame(model, frame, text_column)` → the frame with `risk_score`, `risk_level` and
-  `error` appended; every row kept, in order. Rows whose text is empty or not text get
-  `risk_level="error"` and a reason in `error` instead of being dropped.
+- `score_frame(model, frame, text_column)` → the frame with `risk_score`, `risk_level`,
+  `red_flags` (with `explain=True` also `top_terms`) and `error` appended; every row kept, in
+  order. Rows whose text is empty or not text get `risk_level="error"` and a reason in `error`
+  instead of being dropped.
 
 `risk_score` is the model's probability of `high_risk` under the training corpus's balanced
 class weights: a ranking score, not the real-world share of trafficking ads (that base rate is
@@ -28,7 +29,7 @@ from tppo_screen.errors import InputError
 from tppo_screen.redflags import Catalogue, Match, Severity, cues_count
 
 Level = Literal["low", "medium", "high", "error"]
-OUTPUT_COLUMNS = ("risk_score", "risk_level", "error")
+OUTPUT_COLUMNS = ("risk_score", "risk_level", "red_flags", "error")
 CHUNK_ROWS = 1_000  # bounds the size of the sparse feature matrix held at once
 MAX_TEXT_CHARS = 100_000  # a job ad is far shorter; longer cells are pasted pages or binary junk
 
@@ -185,8 +186,11 @@ def score_texts(
     return [result for result in results if result is not None]
 
 
-def score_frame(model: Model, frame: pd.DataFrame, text_column: str = "text") -> pd.DataFrame:
-    """Return `frame` with `risk_score`, `risk_level` and `error` appended (replaced if present)."""
+def score_frame(
+    model: Model, frame: pd.DataFrame, text_column: str = "text", explain: bool = False, top_k: int = 8
+) -> pd.DataFrame:
+    """Return `frame` with `risk_score`, `risk_level`, `red_flags` (list of ids), with `explain`
+    also `top_terms` (list of {term, weight}), and `error` appended (replaced if present)."""
     if text_column not in frame.columns:
         found = ", ".join(map(str, frame.columns)) or "(none)"
         raise InputError(
@@ -195,14 +199,27 @@ def score_frame(model: Model, frame: pd.DataFrame, text_column: str = "text") ->
         )
     texts = frame[text_column].tolist()
     problems = [text_problem(text) for text in texts]
-    invalid = np.array([problem is not None for problem in problems], dtype=bool)
     scores = np.full(len(texts), np.nan)
-    valid = np.flatnonzero(~invalid)
-    scores[valid] = predict_scores(model.pipeline, [texts[i] for i in valid])
+    flags: list[list[str]] = [[] for _ in texts]
+    terms: list[list[dict[str, Any]]] = [[] for _ in texts]
+    valid = [i for i, problem in enumerate(problems) if problem is None]
+    catalogue = model.catalogue
+    for start in range(0, len(valid), CHUNK_ROWS):
+        chunk = valid[start : start + CHUNK_ROWS]
+        folded = model.pipeline.named_steps["fold"].transform([texts[i] for i in chunk])
+        features = model.pipeline.named_steps["features"].transform(folded).tocsr()
+        scores[chunk] = _probabilities(model.pipeline, features)
+        for j, i in enumerate(chunk):
+            flags[i] = [m.id for m in catalogue.match_folded(folded[j]) if m.kind == "red"]
+            if explain:
+                terms[i] = [term.model_dump() for term in _top_terms(model, features[j], top_k)]
     levels = risk_levels(scores, model.thresholds).astype(object)
-    levels[invalid] = "error"
-    out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns])
+    levels[[problem is not None for problem in problems]] = "error"
+    out = frame.drop(columns=[c for c in (*OUTPUT_COLUMNS, "top_terms") if c in frame.columns])
     out["risk_score"] = scores
     out["risk_level"] = levels
+    out["red_flags"] = flags
+    if explain:
+        out["top_terms"] = terms
     out["error"] = [problem or "" for problem in problems]
     return out

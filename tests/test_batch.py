@@ -1,0 +1,152 @@
+"""Batch scoring of files: every format in and out, streaming in chunks gives the same result,
+bad lines are reported and kept out, and an interrupted job leaves no output behind."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import TINY
+from tppo_screen.artifacts import Model
+from tppo_screen.batch import ReadReport, detect_format, read_chunks, score_file
+from tppo_screen.errors import InputError
+from tppo_screen.scoring import score_texts
+
+
+@pytest.fixture(scope="module")
+def listings() -> pd.DataFrame:
+    frame = pd.read_csv(TINY, dtype=str)[["text"]]
+    frame.insert(0, "id", [f"ad-{i:02d}" for i in range(len(frame))])
+    frame["note"] = ["007", ""] * (len(frame) // 2) + ["x"] * (len(frame) % 2)
+    return frame
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    elif name.endswith(".jsonl"):
+        frame.to_json(path, orient="records", lines=True, force_ascii=False, compression="infer")
+    else:
+        frame.to_csv(path, index=False, sep="\t" if name.endswith(".tsv") else ",", compression="infer")
+    return path
+
+
+def _read(path: Path) -> pd.DataFrame:
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".parquet"):
+        return pq.read_table(path).to_pandas()
+    if name.endswith(".jsonl"):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+            return pd.DataFrame([json.loads(line) for line in handle])
+    sep = "\t" if name.endswith(".tsv") else ","
+    return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, compression="infer")
+
+
+@pytest.mark.parametrize(
+    "source, target",
+    [
+        ("in.csv", "out.jsonl"),
+        ("in.tsv", "out.parquet"),
+        ("in.jsonl", "out.csv"),
+        ("in.parquet", "out.tsv"),
+        ("in.csv.gz", "out.jsonl.gz"),
+        ("in.jsonl.gz", "out.csv.gz"),
+    ],
+)
+def test_every_format_in_and_out_keeps_rows_columns_and_scores(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path, source: str, target: str
+) -> None:
+    summary = score_file(tiny_model, _write(listings, tmp_path / source), tmp_path / target, id_column="id")
+    scored = _read(tmp_path / target)
+    assert summary.rows == len(listings) == len(scored)
+    assert list(scored.columns) == [*listings.columns, "risk_score", "risk_level", "red_flags", "error"]
+    assert scored["id"].tolist() == listings["id"].tolist()
+    assert scored["note"].tolist() == listings["note"].tolist()  # "007" stays text
+    expected = score_texts(tiny_model, listings["text"].tolist())
+    assert [round(float(s), 9) for s in scored["risk_score"]] == [round(e.score, 9) for e in expected]
+    flags = scored["red_flags"].tolist()
+    if target.removesuffix(".gz").endswith((".csv", ".tsv")):
+        flags = [cell.split(";") if cell else [] for cell in flags]
+    assert [list(f) for f in flags] == [[hit.id for hit in e.red_flags] for e in expected]
+
+
+def test_chunked_streaming_gives_the_same_output_as_one_chunk(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = _write(listings, tmp_path / "in.csv")
+    score_file(tiny_model, source, tmp_path / "one.csv", chunk_rows=10_000)
+    score_file(tiny_model, source, tmp_path / "many.csv", chunk_rows=3)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
+
+
+def test_min_level_keeps_rows_at_or_above_it_and_every_error_row(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = pd.concat([listings, pd.DataFrame({"id": ["empty"], "text": [""], "note": [""]})])
+    summary = score_file(
+        tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", min_level="high"
+    )
+    scored = _read(tmp_path / "out.csv")
+    assert set(scored["risk_level"]) <= {"high", "error"} and "empty" in scored["id"].tolist()
+    assert summary.written == len(scored) == summary.levels["high"] + summary.levels["error"]
+    assert summary.rows == len(frame)
+
+
+def test_explain_adds_signed_top_terms(tiny_model: Model, listings: pd.DataFrame, tmp_path: Path) -> None:
+    score_file(tiny_model, _write(listings, tmp_path / "in.csv"), tmp_path / "out.jsonl", explain=True)
+    scored = _read(tmp_path / "out.jsonl")
+    assert list(scored.columns)[-2:] == ["top_terms", "error"]
+    terms = scored["top_terms"].iloc[0]
+    assert terms and {"term", "weight"} <= set(terms[0])
+
+
+def test_invalid_json_lines_are_reported_with_line_numbers(tiny_model: Model, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"text": "Kasir toko gaji UMK"}\n{"text": "broken\n[1, 2]\n\n{"text": "Admin CS Kamboja"}\n',
+        encoding="utf-8",
+    )
+    summary = score_file(tiny_model, source, tmp_path / "out.jsonl")
+    assert summary.rows == 2
+    errors = pd.read_csv(tmp_path / "out.errors.csv")
+    assert errors["line"].tolist() == [2, 3]
+    assert errors["reason"].tolist()[1] == "not a JSON object"
+
+
+def test_interrupted_job_leaves_no_output_file(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = _write(pd.concat([listings] * 5), tmp_path / "in.csv")
+
+    def interrupt(rows: int, done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        score_file(tiny_model, source, tmp_path / "out.parquet", chunk_rows=4, progress=interrupt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_undecodable_bytes_are_replaced_and_counted(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b'text\n"Kasir toko \xff\xfe"\nSopir\n')
+    report = ReadReport()
+    chunks = list(read_chunks(source, "csv", False, report))
+    assert chunks[0]["text"].tolist() == ["Kasir toko \ufffd\ufffd", "Sopir"]
+    assert report.undecodable_lines == 1
+
+
+def test_formats_come_from_the_extension_or_the_option(tmp_path: Path) -> None:
+    assert detect_format(Path("a.csv.gz")) == ("csv", True)
+    assert detect_format(Path("a.ndjson")) == ("jsonl", False)
+    assert detect_format(Path("a.txt"), "tsv") == ("tsv", False)
+    with pytest.raises(InputError, match="--format"):
+        detect_format(Path("listings.txt"))
+    with pytest.raises(InputError, match="unknown format"):
+        detect_format(Path("a.csv"), "xlsx")
