@@ -150,3 +150,33 @@ def test_formats_come_from_the_extension_or_the_option(tmp_path: Path) -> None:
         detect_format(Path("listings.txt"))
     with pytest.raises(InputError, match="unknown format"):
         detect_format(Path("a.csv"), "xlsx")
+
+
+def test_contact_keys_normalise_numbers_and_ignore_masked_ones() -> None:
+    from tppo_screen.contacts import contact_keys
+
+    keys = contact_keys("WA 0800-0000-0001 / +62 800 0000 0001, tg @Rekrut_Cepat, wa.me/6280000000002")
+    assert keys == {"tel:080000000001", "tg:rekrut_cepat", "tel:080000000002"}
+    assert contact_keys("hubungi 08xx-xxxx-xxxx atau <email>") == set()
+
+
+def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "text": [
+                "Admin CS Kamboja gaji 15jt, WA 0800-0000-0001",
+                "Operator data Phnom Penh, hub +62 800-0000-0001 atau telegram @rekrut_asia",
+                "Lowongan kasir luar negeri, DM t.me/rekrut_asia",
+                "Kasir minimarket Bandung, kirim lamaran ke kantor, WA 0800-0000-0009",
+            ],
+        }
+    )
+    summary = score_file(
+        tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", link_contacts=True, chunk_rows=2
+    )
+    scored = _read(tmp_path / "out.csv")
+    assert scored["contact_group"].tolist() == ["c1", "c1", "c1", ""]
+    assert list(scored.columns)[-2:] == ["contact_group", "error"]
+    assert summary.contact_groups["c1"][0] == 3
+    assert summary.contacts is not None and "tg:rekrut_asia" in summary.contacts.contacts_of_group("c1")

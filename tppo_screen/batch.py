@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tppo_screen.artifacts import Model
+from tppo_screen.contacts import ContactGroups, contact_keys
 from tppo_screen.errors import InputError
 from tppo_screen.scoring import score_frame
 
@@ -328,6 +329,8 @@ class BatchSummary:
         default_factory=list
     )  # score, -row, id, level, text
     seconds: float = 0.0
+    contact_groups: dict[str, list[float]] = field(default_factory=dict)  # group -> [ads, max score]
+    contacts: ContactGroups | None = None
     output: Path | None = None
     errors_file: Path | None = None
     report: ReadReport = field(default_factory=ReadReport)
@@ -349,12 +352,15 @@ def score_file(
     min_level: str = "low",
     explain: bool = False,
     errors_file: Path | None = None,
+    link_contacts: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     top: int = 5,
     progress: Progress | None = None,
 ) -> BatchSummary:
     """Score every row of `source` into `output` (rows below `min_level` left out, error rows
-    always kept). Malformed lines go to `errors_file` (default: OUTPUT.errors.csv)."""
+    always kept). Malformed lines go to `errors_file` (default: OUTPUT.errors.csv). With
+    `link_contacts`, a first pass over the file links ads sharing a phone, handle or e-mail and a
+    `contact_group` column names each group."""
     if output.is_dir():
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'scored.csv'}")
     in_fmt, in_gz = detect_format(source, input_format)
@@ -365,6 +371,8 @@ def score_file(
     summary = BatchSummary(output=output)
     report = summary.report
     started = time.perf_counter()
+    if link_contacts:
+        summary.contacts = _link_contacts(source, in_fmt, in_gz, text_column, chunk_rows)
     columns: list[str] | None = None
     with TableWriter(output, out_fmt, out_gz) as writer:
         for chunk in read_chunks(source, in_fmt, in_gz, report, chunk_rows):
@@ -375,6 +383,8 @@ def score_file(
                         f"no column {id_column!r} for --id-column; columns found: {', '.join(columns)}"
                     )
             scored = score_frame(model, chunk, text_column, explain=explain)
+            if summary.contacts is not None:
+                _add_contact_groups(summary, scored)
             _tally(summary, scored, text_column, id_column, top)
             kept = scored[scored["risk_level"].isin(keep)]
             writer.write(kept)
@@ -382,6 +392,7 @@ def score_file(
             if progress is not None:
                 progress(summary.rows, report.units_done, report.units_total)
         out_columns = [*(columns or [text_column]), "risk_score", "risk_level", "red_flags"]
+        out_columns += ["contact_group"] if link_contacts else []
         out_columns += ["top_terms", "error"] if explain else ["error"]
         if report.bad_lines:
             summary.errors_file = write_bad_lines(report, errors_file or _errors_path(output))
@@ -389,6 +400,34 @@ def score_file(
     summary.seconds = time.perf_counter() - started
     summary.riskiest.sort(reverse=True)
     return summary
+
+
+def _link_contacts(
+    source: Path, fmt: Format, gzipped: bool, text_column: str, chunk_rows: int
+) -> ContactGroups:
+    """First pass: the contacts of every row, joined into groups (row numbers as in pass two)."""
+    groups = ContactGroups()
+    row = 0
+    for chunk in read_chunks(source, fmt, gzipped, ReadReport(), chunk_rows):
+        if text_column not in chunk.columns:
+            break  # score_frame reports the missing column
+        for text in chunk[text_column]:
+            row += 1
+            if isinstance(text, str):
+                groups.add(row, contact_keys(text))
+    return groups
+
+
+def _add_contact_groups(summary: BatchSummary, scored: pd.DataFrame) -> None:
+    assert summary.contacts is not None
+    names = [summary.contacts.group_of(summary.rows + i + 1) for i in range(len(scored))]
+    scored.insert(scored.columns.get_loc("red_flags") + 1, "contact_group", names)
+    for name, score in zip(names, scored["risk_score"], strict=True):
+        if name:
+            seen = summary.contact_groups.setdefault(name, [0, 0.0])
+            seen[0] += 1
+            if score == score:  # not NaN
+                seen[1] = max(seen[1], float(score))
 
 
 def _tally(

@@ -285,6 +285,14 @@ def score(
             "--errors", help="Where malformed lines go (default: OUTPUT.errors.csv beside the output)."
         ),
     ] = None,
+    link_contacts: Annotated[
+        bool,
+        typer.Option(
+            "--link-contacts",
+            help="Add contact_group: ads sharing a phone/WhatsApp number, Telegram handle or e-mail "
+            "(recruiters re-post one offer with new wording). Reads the input twice.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     top: Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")] = 5,
 ) -> None:
@@ -315,6 +323,7 @@ def score(
                 min_level=min_level.lower(),
                 explain=explain,
                 errors_file=errors,
+                link_contacts=link_contacts,
                 top=top,
                 progress=advance,
             )
@@ -372,6 +381,20 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
             f"(first: line {first[0]}, {escape(first[1])}); they are in {escape(str(summary.errors_file))}",
             soft_wrap=True,
         )
+    if summary.contact_groups and summary.contacts is not None:
+        groups = sorted(summary.contact_groups.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
+        table = Table(
+            "contact_group",
+            "ads",
+            "highest risk",
+            "shared contacts",
+            title="largest contact groups",
+            box=None,
+        )
+        for name, (ads, highest) in groups:
+            shared = ", ".join(summary.contacts.contacts_of_group(name)[:3])
+            table.add_row(name, f"{int(ads):,}", f"{highest:.3f}", escape(shared))
+        out.print(table)
     if summary.riskiest:
         riskiest = Table(
             "row" if id_column is None else escape(id_column),
