@@ -43,7 +43,7 @@ model: install
 
 ## Re-pin requirements.lock from the current .venv
 lock: install
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^tppo' > requirements.lock.new
+	$(BIN)/python -m pip list --format=freeze --exclude-editable | grep -v "^tppo" | grep -v -e "^pip==" -e "^setuptools==" > requirements.lock.new
 	(echo '# Pinned versions for reproducible installs: `make install` uses this file.'; \
 	 echo '# Regenerate after changing pyproject.toml dependencies: make lock'; \
 	 cat requirements.lock.new) > requirements.lock && rm requirements.lock.new

@@ -180,3 +180,56 @@ def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_
     assert list(scored.columns)[-2:] == ["contact_group", "error"]
     assert summary.contact_groups["c1"][0] == 3
     assert summary.contacts is not None and "tg:rekrut_asia" in summary.contacts.contacts_of_group("c1")
+
+
+@pytest.fixture(scope="module")
+def many_listings(listings: pd.DataFrame) -> pd.DataFrame:
+    frame = pd.concat([listings] * 4, ignore_index=True)
+    frame["id"] = [f"ad-{i:03d}" for i in range(len(frame))]
+    return frame
+
+
+def test_two_worker_processes_give_the_same_output_as_one(
+    tiny_model: Model, many_listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = _write(many_listings, tmp_path / "in.csv")
+    score_file(tiny_model, source, tmp_path / "one.csv", chunk_rows=7)
+    score_file(tiny_model, source, tmp_path / "two.csv", chunk_rows=7, workers=2)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+def test_dask_local_cluster_gives_the_same_output_as_the_local_engine(
+    tiny_model: Model, many_listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    from dask.distributed import LocalCluster
+
+    source = _write(many_listings, tmp_path / "in.csv")
+    score_file(tiny_model, source, tmp_path / "local.parquet", chunk_rows=9)
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:  # a real cluster
+        score_file(
+            tiny_model,
+            source,
+            tmp_path / "dask.parquet",
+            chunk_rows=9,
+            engine="dask",
+            scheduler=cluster.scheduler_address,
+        )
+    local, dask = _read(tmp_path / "local.parquet"), _read(tmp_path / "dask.parquet")
+    pd.testing.assert_frame_equal(local, dask)
+    assert local["risk_score"].tolist() == dask["risk_score"].tolist()  # exact, not approximate
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = _write(listings, tmp_path / "in.csv")
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        score_file(
+            tiny_model,
+            source,
+            tmp_path / "out.csv",
+            engine="dask",
+            scheduler="tcp://127.0.0.1:9",
+            scheduler_timeout=2,
+        )
+    assert not (tmp_path / "out.csv").exists()

@@ -23,9 +23,12 @@ import io
 import json
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -353,6 +356,10 @@ def score_file(
     explain: bool = False,
     errors_file: Path | None = None,
     link_contacts: bool = False,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    scheduler_timeout: float = 30.0,
     chunk_rows: int = CHUNK_ROWS,
     top: int = 5,
     progress: Progress | None = None,
@@ -360,7 +367,10 @@ def score_file(
     """Score every row of `source` into `output` (rows below `min_level` left out, error rows
     always kept). Malformed lines go to `errors_file` (default: OUTPUT.errors.csv). With
     `link_contacts`, a first pass over the file links ads sharing a phone, handle or e-mail and a
-    `contact_group` column names each group."""
+    `contact_group` column names each group. `workers` > 1 scores chunks in that many processes;
+    `engine="dask"` sends them to the dask.distributed cluster at `scheduler` (default: a
+    LocalCluster of `workers` processes). Either way chunks come back in order and the scores
+    are the ones one process gives."""
     if output.is_dir():
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'scored.csv'}")
     in_fmt, in_gz = detect_format(source, input_format)
@@ -374,15 +384,17 @@ def score_file(
     if link_contacts:
         summary.contacts = _link_contacts(source, in_fmt, in_gz, text_column, chunk_rows)
     columns: list[str] | None = None
-    with TableWriter(output, out_fmt, out_gz) as writer:
-        for chunk in read_chunks(source, in_fmt, in_gz, report, chunk_rows):
+    with (
+        TableWriter(output, out_fmt, out_gz) as writer,
+        _scorer(model, engine, workers, scheduler, scheduler_timeout) as submit,
+    ):
+        chunks = _checked(read_chunks(source, in_fmt, in_gz, report, chunk_rows), text_column, id_column)
+        for chunk, pending in _in_order(
+            chunks, lambda c: submit(c, text_column, explain), 2 * max(workers, 1)
+        ):
             if columns is None:
                 columns = list(chunk.columns)
-                if id_column is not None and id_column not in columns:
-                    raise InputError(
-                        f"no column {id_column!r} for --id-column; columns found: {', '.join(columns)}"
-                    )
-            scored = score_frame(model, chunk, text_column, explain=explain)
+            scored = pending.result()
             if summary.contacts is not None:
                 _add_contact_groups(summary, scored)
             _tally(summary, scored, text_column, id_column, top)
@@ -400,6 +412,92 @@ def score_file(
     summary.seconds = time.perf_counter() - started
     summary.riskiest.sort(reverse=True)
     return summary
+
+
+def _checked(
+    chunks: Iterator[pd.DataFrame], text_column: str, id_column: str | None
+) -> Iterator[pd.DataFrame]:
+    """The chunks, after checking the first one has the columns the job needs."""
+    for n, chunk in enumerate(chunks):
+        if n == 0:
+            for column, option in ((text_column, "--text-column"), (id_column, "--id-column")):
+                if column is not None and column not in chunk.columns:
+                    found = ", ".join(map(str, chunk.columns)) or "(none)"
+                    raise InputError(
+                        f"no column {column!r} in the input; columns found: {found}. Name it with {option}."
+                    )
+        yield chunk
+
+
+class _Done:
+    """A finished result with the `.result()` of a future."""
+
+    def __init__(self, value: pd.DataFrame) -> None:
+        self.value = value
+
+    def result(self) -> pd.DataFrame:
+        return self.value
+
+
+Submit = Callable[[pd.DataFrame, str, bool], Any]
+
+
+@contextmanager
+def _scorer(
+    model: Model, engine: str, workers: int, scheduler: str | None, timeout: float
+) -> Iterator[Submit]:
+    """A function that starts scoring one chunk and returns something with `.result()`."""
+    if engine not in ("local", "dask"):
+        raise InputError(f"--engine must be local or dask, not {engine!r}")
+    if workers < 1:
+        raise InputError("--workers must be at least 1")
+    if engine == "dask":
+        with _dask_client(scheduler, workers, timeout) as client:
+            shared = client.scatter(model, broadcast=True)
+            yield lambda chunk, column, explain: client.submit(
+                score_frame, shared, chunk, column, explain=explain, pure=False
+            )
+    elif workers == 1:
+        yield lambda chunk, column, explain: _Done(score_frame(model, chunk, column, explain=explain))
+    else:
+        # spawn, not fork: the parent may hold threads (progress bar, server) that fork would copy
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            yield lambda chunk, column, explain: pool.submit(
+                score_frame, model, chunk, column, explain=explain
+            )
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int, timeout: float) -> Iterator[Any]:
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def _in_order(
+    chunks: Iterator[pd.DataFrame], submit: Callable[[pd.DataFrame], Any], window: int
+) -> Iterator[tuple[pd.DataFrame, Any]]:
+    """(chunk, pending result) in input order, with at most `window` chunks in flight, so memory
+    stays bounded however large the file."""
+    pending: deque[tuple[pd.DataFrame, Any]] = deque()
+    for chunk in chunks:
+        pending.append((chunk, submit(chunk)))
+        if len(pending) >= window:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
 
 
 def _link_contacts(

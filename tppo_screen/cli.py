@@ -293,6 +293,17 @@ def score(
             "(recruiters re-post one offer with new wording). Reads the input twice.",
         ),
     ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to score with on this machine.")] = 1,
+    engine: Annotated[
+        str, typer.Option(help="local (this machine) or dask (a dask.distributed cluster; see --scheduler).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+            "(default with --engine dask: a local cluster of --workers processes)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     top: Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")] = 5,
 ) -> None:
@@ -324,6 +335,9 @@ def score(
                 explain=explain,
                 errors_file=errors,
                 link_contacts=link_contacts,
+                workers=workers,
+                engine=engine.lower(),
+                scheduler=scheduler,
                 top=top,
                 progress=advance,
             )
