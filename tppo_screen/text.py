@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 
 # Slang and abbreviations common in informal job posts -> standard form.
 SLANG: dict[str, str] = {
@@ -330,7 +330,7 @@ class Folded:
         return " ".join(self.words)
 
 
-@cache
+@lru_cache(maxsize=1 << 18)  # bounded: a fresh scrape keeps bringing new words
 def fold_word(token: str) -> tuple[str, ...]:
     """The folded form of one original word: lower-case, de-leeted, repeats collapsed, slang
     expanded ('pspr' → ('paspor',), 'loker' → ('lowongan', 'kerja'))."""
