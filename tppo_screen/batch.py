@@ -249,7 +249,8 @@ class TableWriter:
     def write(self, chunk: pd.DataFrame) -> None:
         if self._columns is None:
             self._columns = list(chunk.columns)
-        chunk = chunk.reindex(columns=self._columns)
+        if self.fmt != "jsonl":  # JSONL records may carry keys the first chunk did not have
+            chunk = chunk.reindex(columns=self._columns)
         if self.fmt == "parquet":
             self._write_parquet(chunk)
             return
