@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 from sklearn.pipeline import Pipeline
 
+from tppo_screen.compiled import Compiled
 from tppo_screen.errors import ModelError
 from tppo_screen.pipeline import slim
 from tppo_screen.redflags import Catalogue
@@ -81,6 +82,15 @@ class Model:
         """Names of the stemmed word n-gram features (cached: computing them sorts the vocabulary)."""
         words = self.pipeline.named_steps["features"].transformer_list[0][1]
         return np.asarray(words.get_feature_names_out())
+
+    @cached_property
+    def compiled(self) -> Compiled:
+        """The pipeline's scoring arithmetic without scikit-learn's per-call overhead."""
+        return Compiled.of(self.pipeline)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (to worker processes, Dask) only the fields; caches are rebuilt there."""
+        return {"pipeline": self.pipeline, "card": self.card, "path": self.path}
 
     @property
     def catalogue(self) -> Catalogue:

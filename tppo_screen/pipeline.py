@@ -22,11 +22,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from tppo_screen.redflags import Catalogue, cues_count, default_catalogue
+from tppo_screen.redflags import Catalogue, Match, cues_count, default_catalogue
 from tppo_screen.stem import StemTokenizer, load_overrides
 from tppo_screen.text import Folded, fold_many, normalized_text
 
 DEFAULT_SEED = 13
+
+
+def flag_columns(matches: list[Match], catalogue: Catalogue) -> list[int]:
+    """The catalogue columns set to 1 for an ad with these `matches`: every red flag found, and
+    the legitimacy cues found when `cues_count` lets them count."""
+    counted = cues_count(matches)
+    return [catalogue.column(m.id) for m in matches if m.kind == "red" or counted]
 
 
 class CatalogueFeatures(TransformerMixin, BaseEstimator):
@@ -44,18 +51,13 @@ class CatalogueFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, folded: list[Folded]) -> sparse.csr_matrix:
         assert self.catalogue is not None, "CatalogueFeatures needs a catalogue"
-        column = {entry_id: n for n, entry_id in enumerate(self.catalogue.ids)}
         rows, cols = [], []
         for row, ad in enumerate(folded):
-            matches = self.catalogue.match_folded(ad)
-            counted = cues_count(matches)
-            for match in matches:
-                if match.kind == "green" and not counted:
-                    continue
+            for col in flag_columns(self.catalogue.match_folded(ad), self.catalogue):
                 rows.append(row)
-                cols.append(column[match.id])
+                cols.append(col)
         data = np.ones(len(rows), dtype=np.float32)
-        return sparse.csr_matrix((data, (rows, cols)), shape=(len(folded), len(column)))
+        return sparse.csr_matrix((data, (rows, cols)), shape=(len(folded), len(self.catalogue.ids)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         assert self.catalogue is not None, "CatalogueFeatures needs a catalogue"

@@ -145,6 +145,7 @@ class Catalogue:
         self.sha256 = sha256
         self.source = source
         self.ids = tuple(e.id for e in entries)
+        self._position = {entry_id: n for n, entry_id in enumerate(self.ids)}
         self._index: dict[str, list[_Pattern]] = {}
         self._glob_first: list[_Pattern] = []
         for n, entry in enumerate(entries):
@@ -165,10 +166,11 @@ class Catalogue:
         return parse_catalogue, (self.toml, self.source)
 
     def entry(self, entry_id: str) -> Entry:
-        for entry in self.entries:
-            if entry.id == entry_id:
-                return entry
-        raise KeyError(entry_id)
+        return self.entries[self._position[entry_id]]
+
+    def column(self, entry_id: str) -> int:
+        """The position of an entry: its column in the model's catalogue block."""
+        return self._position[entry_id]
 
     def match(self, text: str) -> list[Match]:
         """Every entry found in `text`, in catalogue order, with spans on the original text."""

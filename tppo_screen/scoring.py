@@ -7,6 +7,10 @@
   order. Rows whose text is empty or not text get `risk_level="error"` and a reason in `error`
   instead of being dropped.
 
+Both go through `model.compiled` (`tppo_screen.compiled`): the fitted pipeline's arithmetic
+without scikit-learn's per-call overhead, equal to `pipeline.predict_proba` (tested), so one ad
+scores in about a millisecond. Each ad is folded and matched against the catalogue once.
+
 `risk_score` is the model's probability of `high_risk` under the training corpus's balanced
 class weights: a ranking score, not the real-world share of trafficking ads (that base rate is
 unknown). The levels come from thresholds chosen on held-out data and stored in the model card.
@@ -167,14 +171,16 @@ def score_texts(
     results: list[Score | None] = [
         None if problem is None else Score(score=None, level="error", error=problem) for problem in problems
     ]
+    compiled = model.compiled
     for start in range(0, len(valid), CHUNK_ROWS):
         chunk = valid[start : start + CHUNK_ROWS]
-        folded = model.pipeline.named_steps["fold"].transform([texts[i] for i in chunk])
-        features = model.pipeline.named_steps["features"].transform(folded).tocsr()
-        probabilities = _probabilities(model.pipeline, features)
+        folded = compiled.fold([texts[i] for i in chunk])
+        found = [model.catalogue.match_folded(ad) for ad in folded]
+        features = compiled.features(folded, found)
+        probabilities = compiled.probabilities(features)
         levels = risk_levels(probabilities, model.thresholds)
         for j, i in enumerate(chunk):
-            matches = catalogue.match_folded(folded[j])
+            matches = found[j] if own else catalogue.match_folded(folded[j])
             hits = _flag_hits(matches, catalogue, weights, language)
             results[i] = Score(
                 score=float(probabilities[j]),
@@ -203,14 +209,15 @@ def score_frame(
     flags: list[list[str]] = [[] for _ in texts]
     terms: list[list[dict[str, Any]]] = [[] for _ in texts]
     valid = [i for i, problem in enumerate(problems) if problem is None]
-    catalogue = model.catalogue
+    compiled = model.compiled
     for start in range(0, len(valid), CHUNK_ROWS):
         chunk = valid[start : start + CHUNK_ROWS]
-        folded = model.pipeline.named_steps["fold"].transform([texts[i] for i in chunk])
-        features = model.pipeline.named_steps["features"].transform(folded).tocsr()
-        scores[chunk] = _probabilities(model.pipeline, features)
+        folded = compiled.fold([texts[i] for i in chunk])
+        found = [model.catalogue.match_folded(ad) for ad in folded]
+        features = compiled.features(folded, found)
+        scores[chunk] = compiled.probabilities(features)
         for j, i in enumerate(chunk):
-            flags[i] = [m.id for m in catalogue.match_folded(folded[j]) if m.kind == "red"]
+            flags[i] = [m.id for m in found[j] if m.kind == "red"]
             if explain:
                 terms[i] = [term.model_dump() for term in _top_terms(model, features[j], top_k)]
     levels = risk_levels(scores, model.thresholds).astype(object)

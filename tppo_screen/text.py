@@ -290,7 +290,6 @@ _FREE_MAIL = re.compile(r"\b(?:g-?mail|yahoo|ymail|hotmail|outlook|live|icloud|p
 _SHORT_URL = re.compile(
     r"\b(?:bit\.ly|s\.id|tinyurl|linktr\.ee|forms\.gle|cutt\.ly|shorturl|rb\.gy|t\.ly)\b", re.I
 )
-_KINDS = ("email", "url", "phone", "handle", "flag", "money", "word", "newline", "sym")
 _TOKEN = re.compile(
     rf"(?P<email>{EMAIL.pattern})"
     rf"|(?P<url>{URL.pattern})"
@@ -361,7 +360,7 @@ def fold(text: str) -> Folded:
         pending.clear()
 
     for m in _TOKEN.finditer(text):
-        kind = next(k for k in _KINDS if m.group(k))
+        kind = m.lastgroup  # the named alternative that matched (inner groups close first)
         token = m.group()
         if pending and kind == "sym" and token in ".-_*":
             continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"

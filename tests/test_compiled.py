@@ -1,0 +1,62 @@
+"""Compiled scoring must give exactly the fitted pipeline's probabilities and features."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tppo_screen.artifacts import Model, load_model
+from tppo_screen.compiled import Compiled
+from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
+from tppo_screen.errors import ModelError
+from tppo_screen.scoring import score_texts
+
+ODD_TEXTS = [
+    "Admin CS Kamboja gaji 15jt, paspor dibantu, tiket ditanggung",
+    "qqqq zzzz xxxx",  # letters but no known word: an all-zero word block
+    "a",
+    "G@JI 15JT!! Hub WA 08xx-xxxx-xxxx 🇰🇭 k a m b o j a",
+    "Lowongan kerja " * 400,
+]
+
+
+def _assert_same(model: Model, texts: list[str]) -> None:
+    folded = model.compiled.fold(texts)
+    found = [model.catalogue.match_folded(ad) for ad in folded]
+    compiled = model.compiled.features(folded, found)
+    reference = model.pipeline[:-1].transform(texts).tocsr()
+    assert compiled.shape == reference.shape
+    assert (compiled != reference).nnz == 0
+    expected = model.pipeline.predict_proba(texts)[:, 1]
+    np.testing.assert_array_equal(model.compiled.probabilities(compiled), expected)
+    np.testing.assert_array_equal([s.score for s in score_texts(model, texts, top_k=0)], expected)
+
+
+def test_compiled_scoring_equals_the_pipeline_on_odd_texts(tiny_model: Model) -> None:
+    _assert_same(tiny_model, ODD_TEXTS)
+    for text in ODD_TEXTS:  # one at a time, as the API scores
+        _assert_same(tiny_model, [text])
+
+
+@pytest.mark.model
+def test_compiled_scoring_equals_the_shipped_pipeline_on_the_test_split() -> None:
+    model = load_model(DEFAULT_MODEL)
+    texts = pd.read_csv(DATA_DIR / "test.csv")["text"].tolist()
+    _assert_same(model, texts + ODD_TEXTS)
+
+
+def test_a_model_with_warm_caches_still_pickles(tiny_model: Model, tmp_path: Path) -> None:
+    score_texts(tiny_model, ODD_TEXTS)  # fills the compiled word caches
+    copy = pickle.loads(pickle.dumps(tiny_model))
+    assert [s.score for s in score_texts(copy, ODD_TEXTS)] == [s.score for s in score_texts(tiny_model, ODD_TEXTS)]
+
+
+def test_unknown_pipeline_parts_are_refused_not_approximated(tiny_model: Model) -> None:
+    pipeline = pickle.loads(pickle.dumps(tiny_model.pipeline))
+    pipeline.named_steps["features"].transformer_list[0][1].norm = "l1"
+    with pytest.raises(ModelError, match="norm='l2'"):
+        Compiled.of(pipeline)
