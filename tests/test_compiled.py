@@ -52,7 +52,8 @@ def test_compiled_scoring_equals_the_shipped_pipeline_on_the_test_split() -> Non
 def test_a_model_with_warm_caches_still_pickles(tiny_model: Model, tmp_path: Path) -> None:
     score_texts(tiny_model, ODD_TEXTS)  # fills the compiled word caches
     copy = pickle.loads(pickle.dumps(tiny_model))
-    assert [s.score for s in score_texts(copy, ODD_TEXTS)] == [s.score for s in score_texts(tiny_model, ODD_TEXTS)]
+    expected = [s.score for s in score_texts(tiny_model, ODD_TEXTS)]
+    assert [s.score for s in score_texts(copy, ODD_TEXTS)] == expected
 
 
 def test_unknown_pipeline_parts_are_refused_not_approximated(tiny_model: Model) -> None:
