@@ -1,23 +1,33 @@
-"""The API through a real uvicorn server on a free loopback port."""
+"""The API through a real uvicorn server on a free loopback port (no TestClient)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
 from tppo_screen.artifacts import Model, card_path
+from tppo_screen.config import DATA_DIR
 from tppo_screen.scoring import score_texts
+
+ROOT = Path(__file__).resolve().parents[1]
+SCAM = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
+OFFICE = "Dibutuhkan staf akuntansi S1, pengalaman 2 tahun, penempatan Bandung. Kirim CV ke <email>."
+LIMITS = {"TPPO_MAX_TEXT_CHARS": "2000", "TPPO_MAX_BATCH_ITEMS": "5", "TPPO_MAX_BODY_BYTES": "65536"}
+KEYS = {"TPPO_API_KEYS": "key-one, key-two", "TPPO_CORS_ORIGINS": "https://pelatih.example"}
 
 
 def _free_port() -> int:
@@ -26,87 +36,378 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(model_path: Path) -> tuple[subprocess.Popen[str], str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "serve.py", "--port", str(port)],
-        env={**os.environ, "TPPO_MODEL_PATH": str(model_path)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return process, f"http://127.0.0.1:{port}"
+class Server:
+    """A server process and a tiny HTTP client for it (keep-alive per call site not needed)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.log = tempfile.TemporaryFile("w+")  # a file, not a pipe: a full pipe would block the server
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port)],
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait_ready(self) -> Server:
+        for _ in range(300):
+            if self.process.poll() is not None:
+                pytest.fail("server exited: " + self.output())
+            try:
+                if self.call("GET", "/readyz")[0] == 200:
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        pytest.fail("server did not become ready in 30 s")
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | Iterator[bytes] | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        sent = {"Content-Type": "application/json"} if body is not None else {}
+        sent.update(headers or {})
+        data = json.dumps(body).encode() if body is not None else raw
+        chunked = data is not None and not isinstance(data, bytes)
+        try:
+            connection.request(method, path, body=data, headers=sent, encode_chunked=chunked)
+            response = connection.getresponse()
+            payload = response.read()
+        finally:
+            connection.close()
+        kind = response.getheader("content-type", "")
+        parsed = json.loads(payload) if kind.startswith("application/json") else payload.decode()
+        return response.status, parsed, {k.lower(): v for k, v in response.getheaders()}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
 
 
-def _request(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+def _serve(model: Path, env: dict[str, str], *extra: str) -> Server:
+    return Server([sys.executable, "serve.py", "--model", str(model), *extra], env).wait_ready()
 
 
 @pytest.fixture(scope="module")
-def server(tiny_model_path: Path) -> Iterator[str]:
-    process, base = _start(tiny_model_path)
-    try:
-        for _ in range(100):
-            try:
-                if _request(base + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start: " + (process.stdout.read() if process.stdout else ""))
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def server(tiny_model_path: Path) -> Iterator[Server]:
+    running = _serve(tiny_model_path, LIMITS)
+    yield running
+    running.stop()
 
 
-def test_score_endpoint_returns_the_library_score(server: str, tiny_model: Model) -> None:
-    text = "Admin CS Kamboja gaji 15jt, paspor dibantu, tiket ditanggung"
-    status, body = _request(server + "/v1/score", {"text": text, "id": "ad-1"})
+@pytest.fixture(scope="module")
+def keyed(tiny_model_path: Path) -> Iterator[Server]:
+    running = _serve(tiny_model_path, KEYS)
+    yield running
+    running.stop()
+
+
+def _same_as_library(result: dict[str, Any], model: Model, text: str, lang: str = "id") -> None:
+    expected = score_texts(model, [text], language=lang)[0]  # type: ignore[arg-type]
+    assert result["score"] == expected.score  # exact: JSON floats round-trip
+    assert result["level"] == expected.level
+    assert result["red_flags"] == [hit.model_dump() for hit in expected.red_flags]
+    assert result["green_flags"] == [hit.model_dump() for hit in expected.green_flags]
+    assert result["top_terms"] == [term.model_dump() for term in expected.top_terms]
+    assert result["warnings"] == expected.warnings
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def test_score_returns_exactly_the_library_score(server: Server, tiny_model: Model) -> None:
+    status, body, _ = server.call("POST", "/v1/score", {"text": SCAM, "id": "ad-1"})
     assert status == 200
-    expected = score_texts(tiny_model, [text])[0]
-    assert body["id"] == "ad-1"
-    assert body["score"] == pytest.approx(expected.score)
-    assert body["level"] == expected.level
+    assert body["id"] == "ad-1" and body["model_version"] == tiny_model.version
     assert body["thresholds"] == tiny_model.thresholds.model_dump()
+    _same_as_library(body, tiny_model, SCAM)
 
 
-def test_score_endpoint_returns_red_flags_with_spans_on_the_submitted_text(server: str) -> None:
-    text = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
-    status, body = _request(server + "/v1/score", {"text": text, "lang": "en"})
-    assert status == 200
+def test_score_returns_red_flags_with_spans_on_the_submitted_text(server: Server) -> None:
+    status, body, _ = server.call("POST", "/v1/score", {"text": SCAM, "lang": "en", "id": 17})
+    assert status == 200 and body["id"] == 17  # numeric ids are echoed as numbers
     found = {flag["id"]: flag for flag in body["red_flags"]}
     assert {"scam_compound_destination", "tourist_visa", "passport_handling"} <= set(found)
     for flag in found.values():
         assert flag["label"] and flag["explanation"] and flag["severity"] in {"low", "medium", "high"}
         for span in flag["spans"]:
-            assert text[span["start"] : span["end"]] == span["text"]
+            assert SCAM[span["start"] : span["end"]] == span["text"]
     assert "Passport" in found["passport_handling"]["label"]  # English labels on request
 
 
+def test_short_text_comes_with_a_warning(server: Server) -> None:
+    status, body, _ = server.call("POST", "/v1/score", {"text": "kerja di Kamboja", "lang": "en"})
+    assert status == 200 and body["warnings"] and "short text (3 words)" in body["warnings"][0]
+
+
+def test_batch_returns_library_scores_in_input_order(server: Server, tiny_model: Model) -> None:
+    texts = [OFFICE, SCAM, "Lowongan ABK kapal Taiwan tanpa pengalaman, gaji dolar", OFFICE]
+    items = [{"text": text, "id": f"row-{n}"} for n, text in enumerate(texts)]
+    status, body, _ = server.call("POST", "/v1/score/batch", {"items": items})
+    assert status == 200 and body["model_version"] == tiny_model.version
+    assert [r["id"] for r in body["results"]] == ["row-0", "row-1", "row-2", "row-3"]
+    for result, text in zip(body["results"], texts, strict=True):
+        _same_as_library(result, tiny_model, text)
+
+
+# --- validation and errors -------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
-    "payload", [{}, {"text": ""}, {"text": "   "}, {"text": "12345 !!!"}, {"text": "x" * 20_001}]
+    ("payload", "field", "says"),
+    [
+        ({}, "text", "required"),
+        ({"text": ""}, "text", "empty"),
+        ({"text": "   12345 !!!"}, "text", "no letters"),
+        ({"text": "x" * 2_001}, "text", "at most 2,000"),  # the configured limit, not the default
+        ({"text": 42}, "text", "valid string"),
+        ({"txt": "Lowongan admin"}, "txt", "unknown field"),
+        ({"text": "Lowongan admin", "lang": "fr"}, "lang", "'id' or 'en'"),
+        ({"text": "Lowongan admin", "id": False}, "id", "string or an integer"),
+        (["Lowongan admin"], "body", "JSON object"),
+    ],
 )
-def test_invalid_text_is_a_422(server: str, payload: dict[str, object]) -> None:
-    status, body = _request(server + "/v1/score", payload)
+def test_invalid_requests_get_422_saying_what_to_fix(
+    server: Server, payload: Any, field: str, says: str
+) -> None:
+    status, body, _ = server.call("POST", "/v1/score", payload)
     assert status == 422
-    assert "text" in json.dumps(body)
+    assert body["error"]["code"] == "validation_error"
+    assert any(d["field"] == field for d in body["error"]["details"]), body
+    assert says in body["error"]["message"]
 
 
-def test_model_card_is_served(server: str, tiny_model: Model) -> None:
-    status, body = _request(server + "/v1/model")
+def test_invalid_batch_items_are_named_by_position(server: Server) -> None:
+    items = [{"text": OFFICE}, {"text": ""}]
+    status, body, _ = server.call("POST", "/v1/score/batch", {"items": items})
+    assert status == 422 and body["error"]["details"][0]["field"] == "items[1].text"
+    status, body, _ = server.call("POST", "/v1/score/batch", {"items": [{"text": OFFICE}] * 6})
+    assert status == 422 and "6 items; at most 5" in body["error"]["message"]
+    status, body, _ = server.call("POST", "/v1/score/batch", {"items": []})
+    assert status == 422 and "at least one" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("raw", [b'{"text": "Lowongan', b"\xff\xfe{}", b""])
+def test_malformed_json_is_a_422(server: Server, raw: bytes) -> None:
+    headers = {"Content-Type": "application/json"}
+    status, body, _ = server.call("POST", "/v1/score", raw=raw, headers=headers)
+    assert status == 422 and body["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_json_is_a_415(server: Server, content_type: str | None) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    status, body, _ = server.call("POST", "/v1/score", raw=b'{"text": "Lowongan admin"}', headers=headers)
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    assert "application/json" in body["error"]["message"]
+
+
+def test_a_body_over_the_limit_is_a_413_declared_or_streamed(server: Server) -> None:
+    big = json.dumps({"text": "Lowongan " * 10_000}).encode()  # 90 kB > 64 kB
+    status, body, _ = server.call("POST", "/v1/score", raw=big, headers={"Content-Type": "application/json"})
+    assert status == 413 and "65,536" in body["error"]["message"]
+
+    def stream() -> Iterator[bytes]:  # chunked: no Content-Length to check up front
+        yield b'{"text": "'
+        for _ in range(100):
+            yield b"Lowongan " * 100
+        yield b'"}'
+
+    headers = {"Content-Type": "application/json"}
+    status, body, _ = server.call("POST", "/v1/score/batch", raw=stream(), headers=headers)
+    assert status == 413 and body["error"]["code"] == "payload_too_large"
+    assert server.call("POST", "/v1/score", {"text": OFFICE})[0] == 200  # and the server is fine
+
+
+def test_unknown_routes_and_methods_get_json_errors(server: Server) -> None:
+    status, body, _ = server.call("GET", "/v2/score")
+    assert status == 404 and body["error"]["code"] == "not_found" and "/docs" in body["error"]["message"]
+    status, body, _ = server.call("GET", "/v1/score")
+    assert status == 405 and body["error"]["code"] == "method_not_allowed"
+
+
+# --- catalogue, model, health, metrics, docs ------------------------------------------------
+
+
+def test_red_flags_are_listed_and_looked_up(server: Server, tiny_model: Model) -> None:
+    status, body, _ = server.call("GET", "/v1/red-flags?lang=en")
+    assert status == 200 and [e["id"] for e in body] == list(tiny_model.catalogue.ids)
+    passport = next(e for e in body if e["id"] == "passport_handling")
+    assert passport["kind"] == "red" and passport["sources"] and "Passport" in passport["label"]
+    status, one, _ = server.call("GET", "/v1/red-flags/passport_handling")
+    assert status == 200 and one["id"] == "passport_handling" and one["label"] != passport["label"]
+    status, body, _ = server.call("GET", "/v1/red-flags/no_such_flag")
+    assert status == 404 and "no_such_flag" in body["error"]["message"]
+
+
+def test_model_card_is_served(server: Server, tiny_model: Model) -> None:
+    status, body, _ = server.call("GET", "/v1/model")
     assert status == 200 and body["artifact"]["sha256"] == tiny_model.card.artifact["sha256"]
+    assert body["thresholds"] == tiny_model.thresholds.model_dump() and "cv" in body["metrics"]
 
 
-def test_openapi_documents_the_score_endpoint(server: str) -> None:
-    status, body = _request(server + "/openapi.json")
-    assert status == 200 and "/v1/score" in body["paths"]  # type: ignore[operator]
+def test_health_and_readiness(server: Server, tiny_model: Model) -> None:
+    assert server.call("GET", "/healthz")[:2] == (200, {"status": "ok", "model_version": None})
+    assert server.call("GET", "/readyz")[:2] == (
+        200,
+        {"status": "ready", "model_version": tiny_model.version},
+    )
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_requests_latency_and_levels(server: Server) -> None:
+    before = server.call("GET", "/metrics")[1]
+    server.call("POST", "/v1/score", {"text": SCAM})
+    server.call("POST", "/v1/score/batch", {"items": [{"text": SCAM}, {"text": OFFICE}]})
+    server.call("POST", "/v1/score", {"text": ""})
+    status, after, headers = server.call("GET", "/metrics")
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+
+    def grew(name: str, **labels: str) -> float:
+        return _metric(after, name, **labels) - _metric(before, name, **labels)
+
+    assert grew("tppo_requests_total", route="/v1/score", status="200") == 1
+    assert grew("tppo_requests_total", route="/v1/score", status="422") == 1
+    assert grew("tppo_requests_total", route="/v1/score/batch", status="200") == 1
+    assert grew("tppo_request_duration_seconds_count", route="/v1/score") == 2
+    assert sum(grew("tppo_scores_total", level=level) for level in ("low", "medium", "high")) == 3
+
+
+def test_openapi_documents_every_endpoint_with_indonesian_examples(server: Server) -> None:
+    status, spec, _ = server.call("GET", "/openapi.json")
+    assert status == 200
+    paths = spec["paths"]
+    for path in ("/v1/score", "/v1/score/batch", "/v1/red-flags", "/v1/red-flags/{flag_id}", "/v1/model"):
+        assert path in paths
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert path in paths
+    score = paths["/v1/score"]["post"]
+    assert {"413", "415", "422"} <= set(score["responses"])
+    examples = score["requestBody"]["content"]["application/json"]["examples"]
+    assert "Kamboja" in examples["scam_compound"]["value"]["text"]
+    assert "securitySchemes" not in spec.get("components", {})  # no keys configured: none asked
+    status, page, _ = server.call("GET", "/docs")
+    assert status == 200 and "swagger" in page.lower()
+
+
+def test_schemathesis_finds_no_server_errors_or_schema_violations(server: Server) -> None:
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            f"http://127.0.0.1:{server.port}/openapi.json",
+        ]
+        + ["--checks", "all", "--max-examples", "40", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert "No issues found" in run.stdout
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def test_api_keys_guard_v1_but_not_health(keyed: Server) -> None:
+    assert keyed.call("POST", "/v1/score", {"text": OFFICE})[0] == 401
+    status, body, _ = keyed.call("GET", "/v1/model", headers={"X-API-Key": "wrong"})
+    assert status == 401 and "X-API-Key" in body["error"]["message"]
+    assert keyed.call("POST", "/v1/score", {"text": OFFICE}, headers={"X-API-Key": "key-two"})[0] == 200
+    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+        assert keyed.call("GET", path)[0] == 200, path
+    spec = keyed.call("GET", "/openapi.json")[1]
+    assert "APIKeyHeader" in spec["components"]["securitySchemes"]
+
+
+def test_schemathesis_with_a_key_finds_nothing(keyed: Server) -> None:
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            f"http://127.0.0.1:{keyed.port}/openapi.json",
+        ]
+        + ["--checks", "all", "--max-examples", "20", "--seed", "1", "--header", "X-API-Key: key-one"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-4000:]
+
+
+def test_cors_allows_only_the_configured_origins(keyed: Server) -> None:
+    preflight = {"Origin": "https://pelatih.example", "Access-Control-Request-Method": "POST"}
+    status, _, headers = keyed.call("OPTIONS", "/v1/score", headers=preflight)
+    assert status == 200 and headers["access-control-allow-origin"] == "https://pelatih.example"
+    _, _, headers = keyed.call("GET", "/healthz", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in headers
+
+
+# --- load ------------------------------------------------------------------------------------
+
+
+def test_2000_requests_from_32_clients_all_match_the_library(server: Server, tiny_model: Model) -> None:
+    texts = pd.read_csv(DATA_DIR / "samples" / "listings.csv")["text"].tolist()
+    texts = [t[:2000] for t in texts]  # the server's configured limit
+    expected = {n: s.score for n, s in enumerate(score_texts(tiny_model, texts))}
+
+    def client(worker: int) -> list[tuple[int, int, float | None]]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        out = []
+        for k in range(worker, 2_000, 32):
+            n = k % len(texts)
+            body = json.dumps({"text": texts[n], "id": n}).encode()
+            connection.request("POST", "/v1/score", body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            result = json.loads(response.read())
+            out.append((response.status, n, result.get("score") if result.get("id") == n else None))
+        connection.close()
+        return out
+
+    with ThreadPoolExecutor(32) as pool:
+        answers = [answer for batch in pool.map(client, range(32)) for answer in batch]
+    assert len(answers) == 2_000
+    assert all(status == 200 for status, _, _ in answers)
+    assert all(score == expected[n] for _, n, score in answers)
+
+
+# --- startup ---------------------------------------------------------------------------------
+
+
+def test_all_three_ways_to_start_serve_the_same_model(tiny_model_path: Path, tiny_model: Model) -> None:
+    env = {"TPPO_MODEL_PATH": str(tiny_model_path)}
+    commands = [
+        [str(Path(sys.executable).parent / "tppo-screen"), "serve", "--workers", "2"],
+        [sys.executable, "-m", "uvicorn", "tppo_screen.api:app"],
+    ]
+    for command in commands:
+        running = Server(command, env).wait_ready()
+        try:
+            for _ in range(6):  # spread over both workers
+                status, body, _ = running.call("POST", "/v1/score", {"text": SCAM})
+                assert status == 200 and body["model_version"] == tiny_model.version
+            metrics = running.call("GET", "/metrics")[1]
+            assert _metric(metrics, "tppo_requests_total", route="/v1/score", status="200") == 6
+        finally:
+            running.stop()
 
 
 def test_startup_fails_clearly_on_a_tampered_model(tiny_model_path: Path, tmp_path: Path) -> None:
@@ -115,9 +416,10 @@ def test_startup_fails_clearly_on_a_tampered_model(tiny_model_path: Path, tmp_pa
     shutil.copy(card_path(tiny_model_path), card_path(model))
     with model.open("ab") as handle:
         handle.write(b"\0")
-    process, _ = _start(model)
-    output, _ = process.communicate(timeout=60)
-    assert process.returncode == 1
+    server = Server([sys.executable, "serve.py", "--model", str(model)], {})
+    assert server.process.wait(timeout=60) == 1
+    output = server.output()
+    server.log.close()
     assert "does not match its card" in output and "Traceback" not in output
 
 

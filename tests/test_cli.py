@@ -341,3 +341,11 @@ def test_red_flags_lists_the_shipped_catalogue_and_shows_one_entry() -> None:
     assert one.exit_code == 0 and "retention of identity documents" in one.output
     missing = runner.invoke(app, ["red-flags", "no_such_flag"])
     assert missing.exit_code == 1 and "tppo-screen red-flags" in missing.output
+
+
+def test_check_warns_when_the_text_is_too_short_to_trust(tiny_model_path: Path) -> None:
+    result = runner.invoke(
+        app, ["check", "kerja di Kamboja", "--model", str(tiny_model_path), "--lang", "en"]
+    )
+    assert result.exit_code == 0
+    assert "short text (3 words)" in result.output

@@ -101,3 +101,20 @@ def test_scoring_many_rows_crosses_chunk_boundaries(tiny_model: Model) -> None:
     assert scored["risk_score"].iloc[0] == scored["risk_score"].iloc[2_097]
     assert [s.level for s in scores] == scored["risk_level"].tolist()
     assert scores[2_099].score == scored["risk_score"].iloc[2_099]
+
+
+def test_warnings_flag_short_and_english_texts_only(tiny_model: Model) -> None:
+    english = (
+        "We are hiring a customer support agent for our office in Manila. You will answer chats "
+        "from customers and work with the team on a rotating shift."
+    )
+    indonesian = (
+        "Dibutuhkan staf administrasi untuk kantor cabang Bandung. Pendidikan minimal D3, "
+        "menguasai Microsoft Excel, teliti dan mampu bekerja dalam tim. Kirim lamaran ke <email>."
+    )
+    short, en, plain = score_texts(
+        tiny_model, ["Admin Kamboja gaji 15jt", english, indonesian], language="en"
+    )
+    assert short.warnings and "short text (4 words)" in short.warnings[0]
+    assert en.warnings == ["the text looks English: the model was trained on Indonesian ads"]
+    assert plain.warnings == []

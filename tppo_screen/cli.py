@@ -142,6 +142,8 @@ def check(
         f"(medium ≥ {loaded.thresholds.medium:.4f}, high ≥ {loaded.thresholds.high:.4f}; "
         f"model {loaded.version})"
     )
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     out.print(Panel(_highlighted(text, result), title="the ad", title_align="left"))
     _print_flags(result)
     if result.top_terms:
@@ -497,19 +499,40 @@ def evaluate(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for all interfaces).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (one per CPU core is a good start).")
+    ] = 1,
     model: ModelOption = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (request counts and latencies are in /metrics).")
+    ] = False,
 ) -> None:
-    """Start the REST API (OpenAPI docs at /docs). The model loads once, at startup."""
+    """Start the REST API: OpenAPI docs at /docs, metrics at /metrics. The model loads once per
+    worker, at startup. Limits, API keys and CORS come from TPPO_* variables (see the README)."""
+    import os
+    import tempfile
+
     import uvicorn
 
     from tppo_screen.api import create_app
     from tppo_screen.artifacts import load_model
 
+    path = _model_path(model)
     with user_errors():
-        loaded = load_model(_model_path(model))
-    uvicorn.run(create_app(model=loaded), host=host, port=port)
+        loaded = load_model(path)  # fail here, with one clear line, before any worker starts
+    if workers == 1:
+        uvicorn.run(create_app(model=loaded), host=host, port=port, access_log=access_log)
+        return
+    # Workers are fresh processes: they read the model path from the environment and add up
+    # their Prometheus metrics in a shared directory.
+    os.environ["TPPO_MODEL_PATH"] = str(path.resolve())
+    with tempfile.TemporaryDirectory(prefix="tppo-metrics-") as metrics_dir:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        uvicorn.run("tppo_screen.api:app", host=host, port=port, workers=workers, access_log=access_log)
 
 
 def _print_metrics(metrics: dict[str, dict[str, object]]) -> None:

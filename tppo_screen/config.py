@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -13,8 +15,28 @@ DEFAULT_MODEL = MODELS_DIR / "default.joblib"
 
 
 class Settings(BaseSettings):
-    """Settings from the environment (prefix `TPPO_`), read by the edges (CLI, API) only."""
+    """Settings from the environment (prefix `TPPO_`), read by the edges (CLI, API) only.
+
+    TPPO_MODEL_PATH        model file to serve (its card must sit beside it)
+    TPPO_MAX_TEXT_CHARS    longest ad the API accepts, in characters (default 20,000)
+    TPPO_MAX_BATCH_ITEMS   most ads in one POST /v1/score/batch (default 1,000)
+    TPPO_MAX_BODY_BYTES    largest request body; larger → 413 (default 16 MiB)
+    TPPO_API_KEYS          comma-separated keys; when set, /v1/* needs header X-API-Key
+    TPPO_CORS_ORIGINS      comma-separated origins allowed to call the API from a browser
+    """
 
     model_config = SettingsConfigDict(env_prefix="TPPO_")
 
     model_path: Path = DEFAULT_MODEL
+    max_text_chars: int = Field(20_000, ge=1, le=100_000)
+    max_batch_items: int = Field(1_000, ge=1, le=100_000)
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    api_keys: Annotated[list[str], NoDecode] = []
+    cors_origins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline
 from tppo_screen.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
 from tppo_screen.redflags import Catalogue, Match, Severity, cues_count
+from tppo_screen.text import Folded
 
 Level = Literal["low", "medium", "high", "error"]
 OUTPUT_COLUMNS = ("risk_score", "risk_level", "red_flags", "error")
@@ -79,6 +80,7 @@ class Score(BaseModel):
         [], description="legitimacy cues: accountability signs that lower the risk"
     )
     top_terms: list[Term] = []
+    warnings: list[str] = Field([], description="why this score may be less reliable than usual")
     error: str | None = None
 
 
@@ -95,6 +97,34 @@ def text_problem(value: Any) -> str | None:
     if not any(ch.isalpha() for ch in value):
         return "text has no letters"
     return None
+
+
+SHORT_WORDS = 15  # fewer words than the shortest real portal ads: little for the model to read
+ENGLISH_SHARE = 0.15  # share of English function words above which an ad reads as English
+_ENGLISH = frozenset(
+    "the and to of a in for with you we our is are will be your on as this that an or".split()
+)
+_WARNINGS = {
+    "short": {
+        "id": "teks pendek ({n} kata): skor untuk iklan di bawah {limit} kata kurang andal",
+        "en": "short text ({n} words): scores of ads under {limit} words are less reliable",
+    },
+    "english": {
+        "id": "teks tampaknya berbahasa Inggris: model dilatih dengan iklan berbahasa Indonesia",
+        "en": "the text looks English: the model was trained on Indonesian ads",
+    },
+}
+
+
+def text_warnings(folded: Folded, language: Literal["id", "en"] = "id") -> list[str]:
+    """Why the score of a usable ad may be less reliable: too short, or not Indonesian. (On the
+    corpus, the English check fires on 6 of the 6,831 ads, all of them written in English.)"""
+    words = folded.words
+    if len(words) < SHORT_WORDS:
+        return [_WARNINGS["short"][language].format(n=len(words), limit=SHORT_WORDS)]
+    if sum(word in _ENGLISH for word in words) / len(words) >= ENGLISH_SHARE:
+        return [_WARNINGS["english"][language]]
+    return []
 
 
 def risk_levels(scores: np.ndarray, thresholds: Thresholds) -> np.ndarray:
@@ -188,6 +218,7 @@ def score_texts(
                 red_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "red"],
                 green_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "green"],
                 top_terms=_top_terms(model, features[j], top_k) if top_k else [],
+                warnings=text_warnings(folded[j], language),
             )
     return [result for result in results if result is not None]
 
