@@ -122,7 +122,7 @@ def text_warnings(folded: Folded, language: Literal["id", "en"] = "id") -> list[
     words = folded.words
     if len(words) < SHORT_WORDS:
         return [_WARNINGS["short"][language].format(n=len(words), limit=SHORT_WORDS)]
-    if sum(word in _ENGLISH for word in words) / len(words) >= ENGLISH_SHARE:
+    if sum(1 for word in words if word in _ENGLISH) / len(words) >= ENGLISH_SHARE:
         return [_WARNINGS["english"][language]]
     return []
 
@@ -149,15 +149,18 @@ def predict_scores(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
     return scores
 
 
-def _top_terms(model: Model, row: sparse.csr_matrix, k: int) -> list[Term]:
+def _top_terms(model: Model, features: sparse.csr_matrix, row: int, k: int) -> list[Term]:
+    """The `k` word n-grams of row `row` with the largest contributions (value × weight)."""
     names = model.word_feature_names
-    coef = model.pipeline.named_steps["clf"].coef_[0]
-    n_words = len(names)
-    words = row[:, :n_words]
-    contributions = words.data * coef[words.indices]
+    coef = model.compiled.coef
+    start, end = features.indptr[row], features.indptr[row + 1]
+    indices = features.indices[start:end]
+    words = np.searchsorted(indices, len(names))  # sorted columns: the word block comes first
+    indices = indices[:words]
+    contributions = features.data[start : start + words] * coef[indices]
     order = np.argsort(-np.abs(contributions))[:k]
     return [
-        Term(term=str(names[words.indices[i]]), weight=round(float(contributions[i]), 4))
+        Term(term=str(names[indices[i]]), weight=round(float(contributions[i]), 4))
         for i in order
         if contributions[i] != 0
     ]
@@ -217,7 +220,7 @@ def score_texts(
                 level=str(levels[j]),  # type: ignore[arg-type]
                 red_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "red"],
                 green_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "green"],
-                top_terms=_top_terms(model, features[j], top_k) if top_k else [],
+                top_terms=_top_terms(model, features, j, top_k) if top_k else [],
                 warnings=text_warnings(folded[j], language),
             )
     return [result for result in results if result is not None]
@@ -250,7 +253,7 @@ def score_frame(
         for j, i in enumerate(chunk):
             flags[i] = [m.id for m in found[j] if m.kind == "red"]
             if explain:
-                terms[i] = [term.model_dump() for term in _top_terms(model, features[j], top_k)]
+                terms[i] = [term.model_dump() for term in _top_terms(model, features, j, top_k)]
     levels = risk_levels(scores, model.thresholds).astype(object)
     levels[[problem is not None for problem in problems]] = "error"
     out = frame.drop(columns=[c for c in (*OUTPUT_COLUMNS, "top_terms") if c in frame.columns])

@@ -291,7 +291,10 @@ _SHORT_URL = re.compile(
     r"\b(?:bit\.ly|s\.id|tinyurl|linktr\.ee|forms\.gle|cutt\.ly|shorturl|rb\.gy|t\.ly)\b", re.I
 )
 _TOKEN = re.compile(
-    rf"(?P<email>{EMAIL.pattern})"
+    # Fast path, tried first: a run of letters followed by a space or plain punctuation that no
+    # other alternative could extend (not an e-mail "nama (at) …", not a currency before a number).
+    r"(?P<plain>[^\W\d_]+(?=[\s,;!?)\]\"'*]|$)(?!\s?[\[(]at[\])]|\s@\s|\s?[\d$¥€]))"
+    rf"|(?P<email>{EMAIL.pattern})"
     rf"|(?P<url>{URL.pattern})"
     rf"|(?P<phone>{PHONE.pattern})"
     r"|(?P<handle>@<akun>|(?<![\w.])@[a-z0-9_.]{3,})"
@@ -361,6 +364,8 @@ def fold(text: str) -> Folded:
 
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup  # the named alternative that matched (inner groups close first)
+        if kind == "plain":
+            kind = "word"
         token = m.group()
         if pending and kind == "sym" and token in ".-_*":
             continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
