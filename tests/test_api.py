@@ -410,6 +410,40 @@ def test_all_three_ways_to_start_serve_the_same_model(tiny_model_path: Path, tin
             running.stop()
 
 
+def _children(parent: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_workers_stop_cleanly_and_a_busy_port_is_a_clear_error(tiny_model_path: Path) -> None:
+    tppo = str(Path(sys.executable).parent / "tppo-screen")
+    running = Server([tppo, "serve", "--workers", "2", "--model", str(tiny_model_path)], {}).wait_ready()
+    try:
+        clash = subprocess.run(
+            [tppo, "serve", "--workers", "2", "--model", str(tiny_model_path), "--port", str(running.port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert clash.returncode == 1
+        assert f"cannot listen on 127.0.0.1:{running.port}" in clash.stderr and "--port" in clash.stderr
+        assert running.call("GET", "/readyz")[0] == 200  # the running server is untouched
+        pids = _children(running.process.pid)
+        assert len(pids) >= 2
+    finally:
+        running.stop()
+    assert running.process.returncode == 0
+    for pid in pids:  # no orphaned worker keeps the port
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
 def test_startup_fails_clearly_on_a_tampered_model(tiny_model_path: Path, tmp_path: Path) -> None:
     model = tmp_path / "m.joblib"
     shutil.copy(tiny_model_path, model)

@@ -513,26 +513,18 @@ def serve(
 ) -> None:
     """Start the REST API: OpenAPI docs at /docs, metrics at /metrics. The model loads once per
     worker, at startup. Limits, API keys and CORS come from TPPO_* variables (see the README)."""
-    import os
-    import tempfile
-
     import uvicorn
 
     from tppo_screen.api import create_app
     from tppo_screen.artifacts import load_model
+    from tppo_screen.serving import run_workers
 
     path = _model_path(model)
     with user_errors():
         loaded = load_model(path)  # fail here, with one clear line, before any worker starts
-    if workers == 1:
-        uvicorn.run(create_app(model=loaded), host=host, port=port, access_log=access_log)
-        return
-    # Workers are fresh processes: they read the model path from the environment and add up
-    # their Prometheus metrics in a shared directory.
-    os.environ["TPPO_MODEL_PATH"] = str(path.resolve())
-    with tempfile.TemporaryDirectory(prefix="tppo-metrics-") as metrics_dir:
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-        uvicorn.run("tppo_screen.api:app", host=host, port=port, workers=workers, access_log=access_log)
+        if workers > 1:
+            raise typer.Exit(run_workers(path, host, port, workers, access_log=access_log))
+    uvicorn.run(create_app(model=loaded), host=host, port=port, access_log=access_log)
 
 
 def _print_metrics(metrics: dict[str, dict[str, object]]) -> None:
