@@ -41,6 +41,10 @@ model: export OPENBLAS_CORETYPE ?= Haswell
 model: install
 	$(BIN)/tppo-screen train data/train.csv --test data/test.csv -o $(MODEL)
 
+## Rewrite the sample evaluation report (docs/sample-report) for the shipped model on the test split
+report: install
+	$(BIN)/tppo-screen evaluate data/test.csv --report docs/sample-report > /dev/null
+
 ## Re-pin requirements.lock from the current .venv
 lock: install
 	$(BIN)/python -m pip list --format=freeze --exclude-editable | grep -v "^tppo" | grep -v -e "^pip==" -e "^setuptools==" > requirements.lock.new
@@ -56,4 +60,4 @@ clean:
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-.PHONY: install run test lint data model lock clean help
+.PHONY: install run test lint data model report lock clean help

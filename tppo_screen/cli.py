@@ -477,6 +477,14 @@ def evaluate(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the metrics JSON here too.")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write a readable report into this directory: report.md, metrics.json, "
+            "pr_curve.png, calibration.png, confusion.png, with the worst errors explained.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a model on labelled data at the thresholds in its card; print metrics JSON."""
     from tppo_screen.artifacts import load_model, sha256_file
@@ -485,7 +493,15 @@ def evaluate(
 
     with user_errors():
         loaded = load_model(_model_path(model))
-        metrics = evaluate_model(loaded, read_table(data), str(data))
+        frame = read_table(data)
+        if report is not None:
+            from tppo_screen.report import write_report
+
+            metrics = write_report(loaded, frame, report, str(data))
+            metrics.pop("worst_errors")
+            err.print(f"report written to {report / 'report.md'}")
+        else:
+            metrics = evaluate_model(loaded, frame, str(data))
         if sha256_file(data) == loaded.card.data.get("sha256"):
             err.print(
                 "[yellow]warning:[/] this is the model's training data: these metrics are "

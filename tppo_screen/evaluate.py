@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -175,8 +176,18 @@ def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 
     return Thresholds(medium=min(medium, high), high=high)
 
 
-def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dict[str, Any]:
-    """Score a labelled frame through the one scoring path; metrics at the model's thresholds."""
+@dataclass(frozen=True)
+class Labelled:
+    """A labelled frame scored through the one scoring path; unscorable rows left out."""
+
+    frame: pd.DataFrame  # the usable rows, re-indexed from 0
+    y: np.ndarray
+    scores: np.ndarray
+    unscorable: int
+
+
+def score_labelled(model: Model, frame: pd.DataFrame, path: str = "data") -> Labelled:
+    """Score a labelled frame (`text`, `label`); rows that cannot be scored are counted and left out."""
     y = labels_to_target(frame, path)
     scored = score_frame(model, frame, "text")
     usable = (scored["risk_level"] != "error").to_numpy()
@@ -185,8 +196,18 @@ def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dic
             f"{path}: after leaving out {int((~usable).sum())} unscorable rows, only one label is left; "
             "metrics need both 'high_risk' and 'legit' ads"
         )
-    kept, scores = frame[usable].reset_index(drop=True), scored["risk_score"].to_numpy()[usable]
-    metrics = compute_metrics(y[usable], scores, model.thresholds)
-    metrics.update(breakdowns(kept, y[usable], scores, model.thresholds))
-    metrics["unscorable_rows"] = int((~usable).sum())
+    kept = frame[usable].reset_index(drop=True)
+    return Labelled(kept, y[usable], scored["risk_score"].to_numpy()[usable], int((~usable).sum()))
+
+
+def labelled_metrics(labelled: Labelled, thresholds: Thresholds) -> dict[str, Any]:
+    """Metrics at `thresholds` and every breakdown the frame's columns allow."""
+    metrics = compute_metrics(labelled.y, labelled.scores, thresholds)
+    metrics.update(breakdowns(labelled.frame, labelled.y, labelled.scores, thresholds))
+    metrics["unscorable_rows"] = labelled.unscorable
     return metrics
+
+
+def evaluate_model(model: Model, frame: pd.DataFrame, path: str = "data") -> dict[str, Any]:
+    """Score a labelled frame through the one scoring path; metrics at the model's thresholds."""
+    return labelled_metrics(score_labelled(model, frame, path), model.thresholds)

@@ -1,0 +1,198 @@
+"""An evaluation report people can read: `write_report(model, frame, directory)` writes
+
+    metrics.json      every figure of `evaluate_model` (the same JSON `tppo-screen evaluate` prints)
+    report.md         headline metrics, the plots, breakdowns and the worst errors with evidence
+    pr_curve.png      precision–recall with the card's thresholds marked
+    calibration.png   reliability diagram
+    confusion.png     confusion matrices at `medium` and `high`
+
+Scores come from `tppo_screen.scoring` through `evaluate_model`; excerpts of ads in the report
+are masked (phone numbers, e-mails, names after honorifics) in case the data is not. Files are
+written to a temporary directory beside `directory` and moved in only when all are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from tppo_screen import plots
+from tppo_screen.artifacts import Model
+from tppo_screen.evaluate import labelled_metrics, score_labelled
+from tppo_screen.privacy import mask_people, mask_personal_data
+from tppo_screen.scoring import score_texts
+
+FILES = ("metrics.json", "report.md", "pr_curve.png", "calibration.png", "confusion.png")
+
+
+def _excerpt(text: str, limit: int = 220) -> str:
+    flat = " ".join(mask_people(mask_personal_data(text)).split())
+    flat = flat.replace("|", "/")  # keep Markdown tables intact
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def worst_errors(
+    model: Model, frame: pd.DataFrame, scores: np.ndarray, y: np.ndarray, k: int = 5
+) -> dict[str, list]:
+    """The `k` legitimate ads with the highest scores (false alarms) and the `k` high-risk ads
+    with the lowest (misses), each with the red flags and terms that explain its score."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, label, order in (("false_positives", 0, -1), ("false_negatives", 1, 1)):
+        candidates = np.flatnonzero(y == label)
+        chosen = candidates[np.argsort(order * scores[candidates], kind="stable")[:k]]
+        explained = score_texts(model, frame["text"].iloc[chosen].tolist(), top_k=4, language="en")
+        out[name] = [
+            {
+                "row": int(i),
+                "id": str(frame["id"].iloc[i]) if "id" in frame.columns else str(i),
+                "source": str(frame["source"].iloc[i]) if "source" in frame.columns else "",
+                "score": round(float(scores[i]), 4),
+                "red_flags": [hit.id for hit in result.red_flags],
+                "green_flags": [hit.id for hit in result.green_flags],
+                "top_terms": [f"{t.term} ({t.weight:+.2f})" for t in result.top_terms],
+                "excerpt": _excerpt(str(frame["text"].iloc[i])),
+            }
+            for i, result in zip(chosen, explained, strict=True)
+        ]
+    return out
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+
+
+def _markdown(model: Model, data_name: str, metrics: dict[str, Any], errors: dict[str, list]) -> str:
+    high, medium = metrics["at_high"], metrics["at_medium"]
+    lines = [
+        f"# Evaluation report: `{model.version}` on `{data_name}`",
+        "",
+        f"{metrics['rows']:,} ads, {metrics['high_risk_rows']:,} of them labelled high-risk"
+        + (
+            f"; {metrics['unscorable_rows']} unscorable rows left out"
+            if metrics.get("unscorable_rows")
+            else ""
+        )
+        + ". Thresholds from the model card: "
+        f"`medium` ≥ {model.thresholds.medium:.4f}, `high` ≥ {model.thresholds.high:.4f}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| ROC-AUC | {metrics['roc_auc']:.4f} |",
+        f"| PR-AUC (average precision) | {metrics['pr_auc']:.4f} |",
+        f"| precision at `high` | {high['precision']:.4f} "
+        f"({high['true_positives']} of {high['flagged']} flagged) |",
+        f"| recall at `high` | {high['recall']:.4f} ({high['false_negatives']} high-risk ads missed) |",
+        f"| F1 at `high` | {high['f1']:.4f} |",
+        f"| recall at `medium` | {medium['recall']:.4f} |",
+        f"| recall at 1% / 5% false-positive rate | {metrics['recall_at_1pct_fpr']:.4f} / "
+        f"{metrics['recall_at_5pct_fpr']:.4f} |",
+        f"| Brier score | {metrics['brier']:.4f} |",
+        "",
+        "The risk score ranks ads; it is not the probability that an ad is trafficking (the model "
+        "was trained with balanced classes, and the real share of such ads is unknown).",
+        "",
+        "![Precision–recall curve](pr_curve.png)",
+        "![Calibration](calibration.png)",
+        "![Confusion matrices](confusion.png)",
+    ]
+    if "by_source" in metrics:
+        lines += ["", "## By source", "", "| source | ads | label | share at `high` |", "|---|---|---|---|"]
+        for source, row in metrics["by_source"].items():
+            lines.append(f"| {source} | {row['rows']:,} | {row['label']} | {row['share_high']:.3f} |")
+    if "by_register" in metrics:
+        lines += [
+            "",
+            "## By register",
+            "",
+            "| register | high-risk ads | recall at `high` | legit ads | false-positive rate at `high` |",
+            "|---|---|---|---|---|",
+        ]
+        for register, row in metrics["by_register"].items():
+            lines.append(
+                f"| {register} | {row['high_risk_rows']:,} | {row['recall_at_high']:.3f} | "
+                f"{row['legit_rows']:,} | {row['false_positive_rate_at_high']:.3f} |"
+            )
+    if "by_red_flag" in metrics:
+        lines += [
+            "",
+            "## Per red flag (weakest first)",
+            "",
+            "Among the high-risk ads annotated with each red flag, the share the model puts at each level.",
+            "",
+            "| red flag | ads | recall at `medium` | recall at `high` |",
+            "|---|---|---|---|",
+        ]
+        for flag, row in metrics["by_red_flag"].items():
+            lines.append(
+                f"| {flag} | {row['ads']} | {row['recall_at_medium']:.3f} | {row['recall_at_high']:.3f} |"
+            )
+    if "twins" in metrics and metrics["twins"]["pairs"]:
+        share = metrics["twins"]["high_risk_twin_scores_higher"]
+        lines += [
+            "",
+            f"Counterfactual twin pairs: the high-risk side scores higher in {share:.1%} of "
+            f"{metrics['twins']['pairs']} pairs.",
+        ]
+    titles = {
+        "false_positives": "Worst false alarms (legitimate ads with the highest scores)",
+        "false_negatives": "Worst misses (high-risk ads with the lowest scores)",
+    }
+    for name, rows in errors.items():
+        lines += [
+            "",
+            f"## {titles[name]}",
+            "",
+            "| id | source | score | red flags / cues found | top terms | excerpt |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in rows:
+            found = ", ".join(row["red_flags"] + [f"cue:{g}" for g in row["green_flags"]]) or "none"
+            lines.append(
+                f"| {row['id']} | {row['source']} | {row['score']:.3f} | {found} | "
+                f"{', '.join(row['top_terms'])} | {row['excerpt']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    model: Model, frame: pd.DataFrame, directory: Path | str, data_name: str = "data"
+) -> dict[str, Any]:
+    """Evaluate `model` on the labelled `frame` and write the report files into `directory`;
+    return the metrics."""
+    directory = Path(directory)
+    labelled = score_labelled(model, frame, data_name)
+    metrics = labelled_metrics(labelled, model.thresholds)
+    y, scores = labelled.y, labelled.scores
+    errors = worst_errors(model, labelled.frame, scores, y)
+    metrics["worst_errors"] = errors
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory.parent, prefix=f".{directory.name}.") as tmp:
+        staging = Path(tmp)
+        fig, ax = plots.figure()
+        plots.pr_curve(ax, y, scores, model.thresholds)
+        _save(fig, staging / "pr_curve.png")
+        fig, ax = plots.figure(5.0, 4.5)
+        plots.calibration(ax, y, scores)
+        _save(fig, staging / "calibration.png")
+        fig = Figure(figsize=(9.0, 4.0), layout="constrained")
+        for ax, level in zip(fig.subplots(1, 2), ("medium", "high"), strict=True):
+            plots.confusion(ax, y, scores, getattr(model.thresholds, level), level)
+        _save(fig, staging / "confusion.png")
+        (staging / "metrics.json").write_text(
+            json.dumps({"model": model.version, "data": data_name, **metrics}, indent=2, ensure_ascii=False)
+            + "\n",
+            encoding="utf-8",
+        )
+        (staging / "report.md").write_text(_markdown(model, data_name, metrics, errors), encoding="utf-8")
+        directory.mkdir(exist_ok=True)
+        for name in FILES:
+            os.replace(staging / name, directory / name)
+    return metrics
