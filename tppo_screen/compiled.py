@@ -14,10 +14,10 @@ this module does not know is refused with `ModelError`, never approximated.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -31,14 +31,14 @@ from tppo_screen.pipeline import CatalogueFeatures, flag_columns
 from tppo_screen.redflags import Match
 from tppo_screen.text import Folded
 
-WORD_CACHE = 1 << 18  # distinct words whose character n-grams are kept
+WORD_CACHE = 1 << 17  # distinct words whose character n-gram ids are kept (~20 MB at most)
 
 
 @dataclass(frozen=True)
 class _Tfidf:
     """One fitted `TfidfVectorizer`: tokens of a folded ad → feature ids → tf-idf values."""
 
-    tokens: Callable[[Folded], list[int]]
+    tokens: Callable[[Folded], Sequence[int]]
     idf: np.ndarray
     sublinear: bool
     dtype: Any
@@ -52,13 +52,13 @@ class _Tfidf:
             grams = vectorizer._char_wb_ngrams  # the analyzer's n-grams of a single word
 
             @lru_cache(maxsize=WORD_CACHE)
-            def word_ids(word: str) -> tuple[int, ...]:
-                return tuple(j for j in map(get, grams(word)) if j is not None)
+            def word_ids(word: str) -> array[int]:  # compact: 4 bytes per id
+                return array("i", (j for j in map(get, grams(word)) if j is not None))
 
             preprocess = vectorizer.build_preprocessor()
 
-            def tokens(folded: Folded) -> list[int]:
-                ids: list[int] = []
+            def tokens(folded: Folded) -> array[int]:
+                ids = array("i")
                 for word in preprocess(folded).split():
                     ids.extend(word_ids(word))
                 return ids
@@ -79,7 +79,7 @@ class _Tfidf:
         tokens = [self.tokens(ad) for ad in folded]
         n_features = len(self.idf)
         rows = np.repeat(np.arange(len(tokens), dtype=np.int64), [len(t) for t in tokens])
-        ids = np.fromiter(chain.from_iterable(tokens), dtype=np.int64, count=len(rows))
+        ids = np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens]) if tokens else rows
         keys, counts = np.unique(rows * n_features + ids, return_counts=True)
         rows, ids = np.divmod(keys, n_features)
         values = counts.astype(self.dtype)
