@@ -186,7 +186,8 @@ def _error(status: int, code: str, message: str, details: list[dict[str, str]] |
 class BodyLimit:
     """ASGI middleware: a body over `limit` bytes gets 413 — at once when Content-Length says
     so, otherwise as soon as the streamed body passes the limit. The body is read here (it is
-    bounded) and handed on whole, so the app never sees a partial one."""
+    bounded) and handed on whole, so the app never sees a partial one. (FastAPI's own
+    `max_body_size` answers a declared oversize body in plain text, not in our error format.)"""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
