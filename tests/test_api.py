@@ -307,7 +307,7 @@ def test_openapi_documents_every_endpoint_with_indonesian_examples(server: Serve
     assert status == 200 and "swagger" in page.lower()
 
 
-def test_schemathesis_finds_no_server_errors_or_schema_violations(server: Server) -> None:
+def test_schemathesis_finds_no_server_errors_or_schema_violations(server: Server, tmp_path: Path) -> None:
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
@@ -318,6 +318,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(server: Server
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # schemathesis keeps a cache in the working directory
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
     assert run.returncode == 0, run.stdout[-4000:]
@@ -338,7 +339,7 @@ def test_api_keys_guard_v1_but_not_health(keyed: Server) -> None:
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
 
 
-def test_schemathesis_with_a_key_finds_nothing(keyed: Server) -> None:
+def test_schemathesis_with_a_key_finds_nothing(keyed: Server, tmp_path: Path) -> None:
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
@@ -349,6 +350,7 @@ def test_schemathesis_with_a_key_finds_nothing(keyed: Server) -> None:
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # schemathesis keeps a cache in the working directory
     )
     assert run.returncode == 0, run.stdout[-4000:]
 
