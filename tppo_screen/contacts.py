@@ -28,7 +28,7 @@ def _phone_key(raw: str) -> str | None:
 
 
 def contact_keys(text: str) -> set[str]:
-    """The contacts in `text`, normalised: `tel:08123456789`, `tg:name`, `mail:a@b.id`."""
+    """The contacts in `text`, normalised: `tel:08…` (digits only), `tg:name`, `mail:a@b.id`."""
     keys: set[str] = set()
     for match in PHONE.finditer(text):
         key = _phone_key(match.group())

@@ -19,7 +19,7 @@ unknown). The levels come from thresholds chosen on held-out data and stored in 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -187,6 +187,20 @@ def _flag_hits(
     return hits
 
 
+def _chunks(
+    model: Model, texts: Sequence[Any], valid: list[int]
+) -> Iterator[tuple[list[int], list[Folded], list[list[Match]], sparse.csr_matrix, np.ndarray]]:
+    """The rows `valid` of `texts` in chunks: (row numbers, folded ads, catalogue matches,
+    feature rows, risk scores). Each ad is folded and matched once."""
+    compiled = model.compiled
+    for start in range(0, len(valid), CHUNK_ROWS):
+        chunk = valid[start : start + CHUNK_ROWS]
+        folded = compiled.fold([texts[i] for i in chunk])
+        found = [model.catalogue.match_folded(ad) for ad in folded]
+        features = compiled.features(folded, found)
+        yield chunk, folded, found, features, compiled.probabilities(features)
+
+
 def score_texts(
     model: Model,
     texts: Sequence[Any],
@@ -204,13 +218,7 @@ def score_texts(
     results: list[Score | None] = [
         None if problem is None else Score(score=None, level="error", error=problem) for problem in problems
     ]
-    compiled = model.compiled
-    for start in range(0, len(valid), CHUNK_ROWS):
-        chunk = valid[start : start + CHUNK_ROWS]
-        folded = compiled.fold([texts[i] for i in chunk])
-        found = [model.catalogue.match_folded(ad) for ad in folded]
-        features = compiled.features(folded, found)
-        probabilities = compiled.probabilities(features)
+    for chunk, folded, found, features, probabilities in _chunks(model, texts, valid):
         levels = risk_levels(probabilities, model.thresholds)
         for j, i in enumerate(chunk):
             matches = found[j] if own else catalogue.match_folded(folded[j])
@@ -243,13 +251,8 @@ def score_frame(
     flags: list[list[str]] = [[] for _ in texts]
     terms: list[list[dict[str, Any]]] = [[] for _ in texts]
     valid = [i for i, problem in enumerate(problems) if problem is None]
-    compiled = model.compiled
-    for start in range(0, len(valid), CHUNK_ROWS):
-        chunk = valid[start : start + CHUNK_ROWS]
-        folded = compiled.fold([texts[i] for i in chunk])
-        found = [model.catalogue.match_folded(ad) for ad in folded]
-        features = compiled.features(folded, found)
-        scores[chunk] = compiled.probabilities(features)
+    for chunk, _, found, features, probabilities in _chunks(model, texts, valid):
+        scores[chunk] = probabilities
         for j, i in enumerate(chunk):
             flags[i] = [m.id for m in found[j] if m.kind == "red"]
             if explain:
