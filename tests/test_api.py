@@ -442,8 +442,23 @@ def test_workers_stop_cleanly_and_a_busy_port_is_a_clear_error(tiny_model_path: 
     finally:
         running.stop()
     assert running.process.returncode == 0
-    for pid in pids:  # no orphaned worker keeps the port
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    # every child (the workers and multiprocessing's resource tracker, which exits just after
+    # its parent) is gone within seconds, and no orphaned worker keeps the port
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in pids if _alive(pid)]
+    with socket.socket() as sock:  # SO_REUSEADDR as servers use: fails only if someone listens
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", running.port))
+        sock.listen()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
 
 
 def test_startup_fails_clearly_on_a_tampered_model(tiny_model_path: Path, tmp_path: Path) -> None:
