@@ -424,6 +424,60 @@ def _children(parent: int) -> list[int]:
     return pids
 
 
+def _client_ports_per_process(pids: list[int], port: int) -> dict[int, set[int]]:
+    """The client ports of the established TCP connections on local `port` that each process
+    holds (from /proc)."""
+    clients = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":  # 01: ESTABLISHED
+            clients[f"socket:[{fields[9]}]"] = int(fields[2].split(":")[1], 16)
+    held = {}
+    for pid in pids:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        held[pid] = {clients[link] for link in links if link in clients}
+    return held
+
+
+def test_workers_share_a_connection_pool_evenly(tiny_model_path: Path) -> None:
+    tppo = str(Path(sys.executable).parent / "tppo-screen")
+    running = Server([tppo, "serve", "--workers", "2", "--model", str(tiny_model_path)], {}).wait_ready()
+    workers = [
+        pid
+        for pid in _children(running.process.pid)
+        if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+    ]
+
+    def held() -> list[set[int]]:
+        return list(_client_ports_per_process(workers, running.port).values())
+
+    pool = [http.client.HTTPConnection("127.0.0.1", running.port, timeout=60) for _ in range(16)]
+    try:
+        for connection in pool:  # a platform's keep-alive pool: 16 connections opened at once
+            connection.request("GET", "/readyz")
+            assert connection.getresponse().read()
+        assert sorted(map(len, held())) == [8, 8]
+        first = held()[0]
+        closing = [c for c in pool if c.sock.getsockname()[1] in first][:6]
+        for connection in closing:  # six of one worker's eight close
+            connection.close()
+            pool.remove(connection)
+        deadline = time.monotonic() + 10
+        while sorted(map(len, held())) != [2, 8] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(map(len, held())) == [2, 8]
+        time.sleep(0.2)  # the workers have reported the closed connections to the supervisor
+        for _ in range(6):  # new connections go to the worker with fewer
+            pool.append(http.client.HTTPConnection("127.0.0.1", running.port, timeout=60))
+            pool[-1].request("GET", "/readyz")
+            assert pool[-1].getresponse().read()
+        assert sorted(map(len, held())) == [8, 8]
+    finally:
+        for connection in pool:
+            connection.close()
+        running.stop()
+
+
 def test_workers_stop_cleanly_and_a_busy_port_is_a_clear_error(tiny_model_path: Path) -> None:
     tppo = str(Path(sys.executable).parent / "tppo-screen")
     running = Server([tppo, "serve", "--workers", "2", "--model", str(tiny_model_path)], {}).wait_ready()

@@ -1,90 +1,195 @@
-"""Run the API in worker processes that each listen on the port themselves (SO_REUSEPORT).
+"""Run the API in worker processes, the supervisor dealing each new connection to the worker with
+the fewest open connections.
 
-With one shared listening socket (uvicorn's own `--workers`), whichever worker wakes first
-accepts a whole burst of connections: a platform that opens 16 keep-alive connections at once
-can end up with all of them on one worker while the other idles, halving throughput (measured:
-575 vs 1,400–1,600 req/s on 2 cores). With a socket per worker, the kernel spreads new
-connections across the workers by hash.
+Platforms call the scorer through a connection pool: a few keep-alive connections that each carry
+thousands of requests. Where a connection lands decides how the load is shared, so leaving it to
+chance costs throughput and latency. Measured with 16 keep-alive connections on 2 workers:
+uvicorn's own `--workers` (one shared socket) let one worker accept a whole burst (16/0, 575 vs
+~1,300 req/s); a socket per worker (SO_REUSEPORT, the kernel hashes each connection) split them
+10/6 or 11/5 in most runs, and the connections of the busier worker waited twice as long.
 
-The parent only supervises: it checks the port is free, starts the workers (spawned, so each
-loads the model itself), forwards SIGTERM/SIGINT, and if a worker dies unexpectedly stops the
-others and exits with status 1 — restarting is left to the service manager.
+So the supervisor holds the listening socket, accepts, and passes each connection's file
+descriptor (SCM_RIGHTS over a Unix socket pair) to the least-loaded worker; workers report each
+closed connection back over the same pair. 16 pooled connections become exactly 8 + 8. Passing a
+connection costs the supervisor a few microseconds once per connection, not per request.
+
+The supervisor also checks the port is free before starting anything, starts the workers
+(spawned, so each loads the model itself), forwards SIGTERM/SIGINT (workers finish in-flight
+requests), and if a worker dies unexpectedly stops the others and exits with status 1 —
+restarting is left to the service manager.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
+import selectors
 import signal
 import socket
 import sys
 import tempfile
-from multiprocessing.connection import wait
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from tppo_screen.errors import InputError
 
 logger = logging.getLogger(__name__)
+CLOSED = b"-"  # what a worker sends back when one of its connections has closed
 
 
-def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from exc
+    sock.listen(2048)
+    sock.setblocking(False)
     return sock
 
 
-def _worker(host: str, port: int, access_log: bool) -> None:
+def _worker(channel: socket.socket, access_log: bool) -> None:
     import uvicorn
 
     from tppo_screen.api import create_app
 
-    sock = _listening_socket(host, port, reuse_port=True)
+    class Worker(uvicorn.Server):
+        """A uvicorn server without a socket of its own: it serves the connections that arrive
+        on `channel` and reports each one that closes."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=[])  # lifespan: load the model, warm up
+            loop = asyncio.get_running_loop()
+            base: Any = self.config.http_protocol_class
+
+            class Counted(base):  # type: ignore[misc, valid-type]
+                def connection_lost(self, exc: Exception | None) -> None:
+                    super().connection_lost(exc)
+                    channel.send(CLOSED)
+
+            def protocol() -> asyncio.Protocol:
+                return Counted(
+                    config=self.config,
+                    server_state=self.server_state,
+                    app_state=self.lifespan.state,
+                    _loop=loop,
+                )
+
+            def receive() -> None:
+                try:
+                    message, fds, _, _ = socket.recv_fds(channel, 16, 16)
+                except BlockingIOError:
+                    return
+                if not message:  # the supervisor is gone
+                    loop.remove_reader(channel)
+                    self.should_exit = True
+                for fd in fds:
+                    loop.create_task(loop.connect_accepted_socket(protocol, socket.socket(fileno=fd)))
+
+            channel.setblocking(False)
+            loop.add_reader(channel, receive)
+
     config = uvicorn.Config(create_app(), access_log=access_log, log_level="info")
-    uvicorn.Server(config).run(sockets=[sock])
+    Worker(config).run()
+
+
+class _Dealer:
+    """The supervisor's side: accept connections and deal them to the least-loaded worker."""
+
+    def __init__(self, listener: socket.socket, channels: list[socket.socket]) -> None:
+        self.listener = listener
+        self.channels = channels
+        self.open = [0] * len(channels)  # connections each worker holds
+        for channel in channels:
+            channel.setblocking(False)
+
+    def accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            with connection:  # the worker holds its own copy once sent
+                for n in sorted(range(len(self.channels)), key=self.open.__getitem__):
+                    try:
+                        socket.send_fds(self.channels[n], [b"+"], [connection.fileno()])
+                    except OSError:  # that worker's queue is full or it is gone: try the next
+                        continue
+                    self.open[n] += 1
+                    break
+
+    def closed(self, n: int) -> bool:
+        """Count the connections worker `n` reports closed; False once its channel is gone."""
+        try:
+            reported = self.channels[n].recv(4096)
+        except BlockingIOError:
+            return True
+        except OSError:
+            reported = b""
+        self.open[n] -= len(reported)
+        return bool(reported)
 
 
 def run_workers(model_path: Path, host: str, port: int, workers: int, access_log: bool = False) -> int:
     """Serve with `workers` processes; return the exit status once they have stopped."""
-    try:  # a plain bind fails if anything, even another tppo-screen, holds the port
-        _listening_socket(host, port, reuse_port=False).close()
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from exc
+    listener = _listen(host, port)
     os.environ["TPPO_MODEL_PATH"] = str(model_path.resolve())
-    with tempfile.TemporaryDirectory(prefix="tppo-metrics-") as metrics_dir:
+    with listener, tempfile.TemporaryDirectory(prefix="tppo-metrics-") as metrics_dir:
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)  # workers add up their metrics
         context = multiprocessing.get_context("spawn")
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(workers)]
         processes = [
-            context.Process(target=_worker, args=(host, port, access_log), name=f"tppo-worker-{n}")
-            for n in range(workers)
+            context.Process(target=_worker, args=(theirs, access_log), name=f"tppo-worker-{n}")
+            for n, (_, theirs) in enumerate(pairs)
         ]
-        stopping = False
+        dealer = _Dealer(listener, [ours for ours, _ in pairs])
+        requested = False  # a stop asked for by SIGTERM/SIGINT, as opposed to a worker failing
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
+        def stop() -> None:
             for process in processes:
                 if process.is_alive():
                     process.terminate()  # SIGTERM: uvicorn finishes in-flight requests
 
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            nonlocal requested
+            requested = True
+            stop()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for process in processes:
                 process.start()
+            for _, theirs in pairs:
+                theirs.close()  # the workers hold them now
             print(f"tppo-screen: {workers} workers on http://{host}:{port} (docs at /docs)", file=sys.stderr)
-            wait([process.sentinel for process in processes])  # the first one to exit
-            if not stopping:
-                codes = [process.exitcode for process in processes if not process.is_alive()]
+            failed = False
+            with selectors.DefaultSelector() as selector:
+                selector.register(listener, selectors.EVENT_READ, "accept")
+                for n, process in enumerate(processes):
+                    selector.register(dealer.channels[n], selectors.EVENT_READ, n)
+                    selector.register(process.sentinel, selectors.EVENT_READ, "exit")
+                while not (requested or failed):
+                    for key, _ in selector.select(timeout=1):
+                        if key.data == "accept":
+                            dealer.accept()
+                        elif key.data == "exit" or not dealer.closed(key.data):
+                            failed = True
+            listener.close()  # refuse new connections while the workers finish
+            if failed and not requested:
+                codes = [p.exitcode for p in processes if not p.is_alive()]
                 logger.error("a worker exited (status %s); stopping the others", codes)
-                stop(signal.SIGTERM, None)
+            stop()
             for process in processes:
                 process.join()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-    return 0 if stopping else 1
+            for ours, _ in pairs:
+                ours.close()
+    return 0 if requested else 1
