@@ -61,3 +61,19 @@ def test_unknown_pipeline_parts_are_refused_not_approximated(tiny_model: Model) 
     pipeline.named_steps["features"].transformer_list[0][1].norm = "l1"
     with pytest.raises(ModelError, match="norm='l2'"):
         Compiled.of(pipeline)
+
+
+@pytest.mark.model
+def test_compiled_scoring_equals_pipelines_with_other_tfidf_settings() -> None:
+    """The generic word analyzer and mixed sublinear/linear term frequencies (the shipped model
+    uses the stemming analyzer and sublinear tf in both blocks)."""
+    from tppo_screen.pipeline import build_pipeline
+
+    data = pd.read_csv(DATA_DIR / "test.csv").groupby("label").head(200)  # both classes
+    pipeline = build_pipeline(
+        features__words__tokenizer=None,
+        features__words__token_pattern=r"(?u)\b\w\w+\b",
+        features__chars__sublinear_tf=False,
+    ).fit(data["text"].tolist(), data["label"].eq("high_risk").to_numpy())
+    model = Model(pipeline=pipeline, card=load_model(DEFAULT_MODEL).card)
+    _assert_same(model, data["text"].tolist()[:100] + ODD_TEXTS)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,21 @@ from sklearn.pipeline import Pipeline
 from tppo_screen.errors import ModelError
 from tppo_screen.pipeline import CatalogueFeatures, flag_columns
 from tppo_screen.redflags import Match
-from tppo_screen.text import Folded
+from tppo_screen.stem import StemTokenizer
+from tppo_screen.text import Folded, normalized_text
 
 WORD_CACHE = 1 << 17  # distinct words whose character n-gram ids are kept (~20 MB at most)
+
+
+def _stems_words_alone(vectorizer: TfidfVectorizer) -> bool:
+    """Whether the word analyzer is the pipeline's own: the folded words joined by spaces, cut
+    by `StemTokenizer` (which never matches across a space), no stop words, no lower-casing."""
+    return (
+        vectorizer.preprocessor is normalized_text
+        and isinstance(vectorizer.tokenizer, StemTokenizer)
+        and vectorizer.stop_words is None
+        and not vectorizer.lowercase
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,24 @@ class _Tfidf:
                     ids.extend(word_ids(word))
                 return ids
 
+        elif vectorizer.analyzer == "word" and _stems_words_alone(vectorizer):
+            stem = vectorizer.tokenizer
+            low, high = vectorizer.ngram_range
+
+            @lru_cache(maxsize=WORD_CACHE)
+            def word_stems(word: str) -> tuple[str, ...]:
+                return tuple(stem(word))
+
+            def tokens(folded: Folded) -> list[int]:
+                # the analyzer's n-grams: stemming never joins two words, so the stems of the
+                # joined text are the stems of each word in turn
+                stems = [s for word in folded.words for s in word_stems(word)]
+                ids = [j for j in map(get, stems) if j is not None] if low == 1 else []
+                for n in range(max(low, 2), high + 1):
+                    grams = map(" ".join, zip(*(stems[k:] for k in range(n)), strict=False))  # shifted copies
+                    ids.extend(j for j in map(get, grams) if j is not None)
+                return ids
+
         elif vectorizer.analyzer == "word":
             analyze = vectorizer.build_analyzer()
 
@@ -72,25 +102,6 @@ class _Tfidf:
         else:
             raise ModelError(f"compiled scoring does not support analyzer={vectorizer.analyzer!r}")
         return cls(tokens, vectorizer.idf_, vectorizer.sublinear_tf, vectorizer.dtype)
-
-    def entries(self, folded: Sequence[Folded]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, feature id, value) of every non-zero tf-idf value of the ads, sorted by row and
-        id; the vectorizer's order of operations: counts → 1 + log → × idf → ÷ row l2 norm."""
-        tokens = [self.tokens(ad) for ad in folded]
-        n_features = len(self.idf)
-        rows = np.repeat(np.arange(len(tokens), dtype=np.int64), [len(t) for t in tokens])
-        ids = np.concatenate([np.asarray(t, dtype=np.int64) for t in tokens]) if tokens else rows
-        keys, counts = np.unique(rows * n_features + ids, return_counts=True)
-        rows, ids = np.divmod(keys, n_features)
-        values = counts.astype(self.dtype)
-        if self.sublinear:
-            np.log(values, out=values)
-            values += 1
-        values *= self.idf[ids]
-        squares = np.zeros(len(tokens))  # float64 sum of float32 squares, as scikit-learn
-        np.add.at(squares, rows, values * values)
-        values /= np.sqrt(squares)[rows]
-        return rows, ids, values
 
 
 @dataclass(frozen=True)
@@ -116,25 +127,61 @@ class Compiled:
             raise ModelError("compiled scoring expects TF-IDF blocks followed by the catalogue block")
         clf = pipeline.named_steps["clf"]
         blocks = tuple(_Tfidf.of(part) for part in parts[:-1])
+        if len({(block.dtype, block.idf.dtype) for block in blocks}) > 1:
+            raise ModelError("compiled scoring expects every TF-IDF block in the same float type")
         return cls(fold.func, blocks, parts[-1], clf.coef_[0], float(clf.intercept_[0]))
+
+    @cached_property
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per TF-IDF column of the union: its idf, its block, whether its tf is sublinear;
+        and each block's first column."""
+        offsets = np.cumsum([0, *(len(block.idf) for block in self.blocks)])
+        idf = np.concatenate([block.idf for block in self.blocks])
+        block_of = np.repeat(np.arange(len(self.blocks)), np.diff(offsets))
+        sublinear = np.repeat([block.sublinear for block in self.blocks], np.diff(offsets))
+        return idf, block_of, sublinear, offsets
 
     def features(self, folded: Sequence[Folded], matches: Sequence[list[Match]]) -> sparse.csr_matrix:
         """The feature rows of folded ads whose catalogue `matches` are already known: each
-        block's columns side by side, as `FeatureUnion` stacks them."""
+        block's columns side by side, as `FeatureUnion` stacks them. Each TF-IDF block follows
+        its vectorizer's order of operations — counts → 1 + log → × idf → ÷ the l2 norm of the
+        block's part of the row (a float64 sum of float32 squares, in column order, as
+        scikit-learn) — for all blocks and ads at once."""
         catalogue = self.flags.catalogue
         assert catalogue is not None
+        idf, block_of, sublinear, offsets = self._columns
+        width, n_blocks = len(idf), len(self.blocks)
+        ids, per_ad = [], []
+        for ad in folded:
+            total = 0
+            for block, offset in zip(self.blocks, offsets, strict=False):
+                tokens = np.asarray(block.tokens(ad), dtype=np.int64)
+                ids.append(tokens + offset)
+                total += len(tokens)
+            per_ad.append(total)
+        rows = np.repeat(np.arange(len(folded), dtype=np.int64), per_ad)
+        keys, counts = np.unique(rows * width + np.concatenate(ids or [rows]), return_counts=True)
+        rows, cols = np.divmod(keys, width)
+        values = counts.astype(self.blocks[0].dtype)
+        if sublinear.all():
+            np.log(values, out=values)
+            values += 1
+        elif sublinear.any():
+            logged = sublinear[cols]
+            values[logged] = np.log(values[logged]) + 1
+        values *= idf[cols]
+        segments = rows * n_blocks + block_of[cols]  # one l2 norm per ad and block
+        squares = np.zeros(len(folded) * n_blocks)
+        np.add.at(squares, segments, values * values)
+        values /= np.sqrt(squares)[segments]
         flag_cells = [(n, col) for n, found in enumerate(matches) for col in flag_columns(found, catalogue)]
         flag_rows, flag_cols = np.asarray(flag_cells, dtype=np.int64).reshape(-1, 2).T
-        parts = [*(block.entries(folded) for block in self.blocks)]
-        parts.append((flag_rows, flag_cols, np.ones(len(flag_rows), dtype=np.float32)))
-        offsets = np.cumsum([0, *(len(block.idf) for block in self.blocks)])
-        rows = np.concatenate([part[0] for part in parts])
-        cols = np.concatenate([part[1] + offset for part, offset in zip(parts, offsets, strict=True)])
-        values = np.concatenate([part[2] for part in parts])
-        order = np.argsort(rows, kind="stable")  # row by row, blocks in union order
+        rows = np.concatenate([rows, flag_rows])
+        order = np.argsort(rows, kind="stable")  # each row: its TF-IDF columns, then its flags
+        cols = np.concatenate([cols, flag_cols + width])[order]
+        values = np.concatenate([values, np.ones(len(flag_rows), dtype=values.dtype)])[order]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(folded)))])
-        shape = (len(folded), offsets[-1] + len(catalogue.ids))
-        return sparse.csr_matrix((values[order], cols[order], indptr), shape=shape)
+        return sparse.csr_matrix((values, cols, indptr), shape=(len(folded), width + len(catalogue.ids)))
 
     def probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
         """P(high_risk) of each feature row, as `LogisticRegression.predict_proba(...)[:, 1]`."""

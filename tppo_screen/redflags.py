@@ -119,17 +119,20 @@ def _compile_pattern(source: str, entry: int, where: str, requirement: bool = Fa
     return _Pattern(entry, tuple(steps), requirement, negatable)
 
 
-def _match_at(steps: tuple[_Step, ...], words: list[str], i: int) -> int | None:
-    """Index of the last word of a match of `steps` starting at word i, or None."""
-    if not steps[0].accepts(words[i]):
-        return None
-    if len(steps) == 1:
+def _match_rest(steps: tuple[_Step, ...], words: list[str], i: int, k: int = 0) -> int | None:
+    """Step k of `steps` accepted word i: the index of the last word of a match of the steps
+    after it (each within its gap of the previous one), or None."""
+    k += 1
+    if k == len(steps):
         return i
-    step = steps[1]
+    step = steps[k]
+    accepted, globs = step.words, step.globs
     for j in range(i + 1, min(i + 2 + step.gap, len(words))):
-        end = _match_at(steps[1:], words, j)
-        if end is not None:
-            return end
+        word = words[j]
+        if word in accepted or (globs is not None and globs.fullmatch(word)):
+            end = _match_rest(steps, words, j, k)
+            if end is not None:
+                return end
     return None
 
 
@@ -186,8 +189,8 @@ class Catalogue:
             candidates = self._index.get(word, [])
             if self._glob_first:
                 candidates = candidates + [p for p in self._glob_first if p.steps[0].accepts(word)]
-            for pattern in candidates:
-                end = _match_at(pattern.steps, words, i)
+            for pattern in candidates:  # their first step accepts this word
+                end = _match_rest(pattern.steps, words, i)
                 if end is None:
                     continue
                 entry = self.entries[pattern.entry]

@@ -362,11 +362,24 @@ def fold(text: str) -> Folded:
                     folded.add(word, m.start(), m.end(), sentence)
         pending.clear()
 
+    words, starts, ends, sentences = folded.words, folded.starts, folded.ends, folded.sentences
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup  # the named alternative that matched (inner groups close first)
+        token = m.group()
+        if not pending:  # fast paths for the commonest tokens: a word, punctuation, a line break
+            if kind == "plain" and len(token) > 1:
+                start, end = m.span()
+                for word in fold_word(token):
+                    words.append(word)
+                    starts.append(start)
+                    ends.append(end)
+                    sentences.append(sentence)
+                continue
+            if kind == "newline" or (kind == "sym" and token in _SENTENCE_END):
+                sentence += 1
+                continue
         if kind == "plain":
             kind = "word"
-        token = m.group()
         if pending and kind == "sym" and token in ".-_*":
             continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
         if kind == "word" and len(token) == 1 and token.isalpha():
