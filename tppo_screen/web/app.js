@@ -80,7 +80,7 @@ function revealResult(slot) {
   const title = slot.querySelector(".result-title");
   if (!title) return;
   title.focus({ preventScroll: true });
-  title.scrollIntoView({ block: "start" });
+  title.closest(".result").scrollIntoView({ block: "start" });
 }
 
 function snippet(text) {
