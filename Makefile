@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL := models/default.joblib
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SHARED_RAW ?= ../shared/data/raw
 
 .DEFAULT_GOAL := help
@@ -21,9 +22,19 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/tppo-screen score data/samples/listings.csv -o out/listings.scored.csv --id-column id --top 8
 
-## Run the test suite
-test: install
+## Run the test suite (installs headless Chromium for the browser tests if it is missing)
+test: install browser
 	$(BIN)/python -m pytest
+
+## Install the Debian packages the browser tests drive: chromium, chromium-driver (and an emoji font)
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  chromium chromium-driver fonts-noto-color-emoji)
+
+## Serve the API and the trainers' demo page on http://127.0.0.1:8000/
+serve: install
+	$(BIN)/tppo-screen serve
 
 ## Lint and check formatting
 lint: install
@@ -60,4 +71,4 @@ clean:
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-.PHONY: install run test lint data model report lock clean help
+.PHONY: install run test browser serve lint data model report lock clean help

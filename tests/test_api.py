@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,80 +18,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tests.servers import Server, free_port
 from tppo_screen.artifacts import Model, card_path
 from tppo_screen.config import DATA_DIR
 from tppo_screen.scoring import score_texts
 
-ROOT = Path(__file__).resolve().parents[1]
 SCAM = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
 OFFICE = "Dibutuhkan staf akuntansi S1, pengalaman 2 tahun, penempatan Bandung. Kirim CV ke <email>."
 LIMITS = {"TPPO_MAX_TEXT_CHARS": "2000", "TPPO_MAX_BATCH_ITEMS": "5", "TPPO_MAX_BODY_BYTES": "65536"}
 KEYS = {"TPPO_API_KEYS": "key-one, key-two", "TPPO_CORS_ORIGINS": "https://pelatih.example"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """A server process and a tiny HTTP client for it (keep-alive per call site not needed)."""
-
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.log = tempfile.TemporaryFile("w+")  # a file, not a pipe: a full pipe would block the server
-        self.process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
-            env={**os.environ, **env},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=ROOT,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
-
-    def wait_ready(self) -> Server:
-        for _ in range(300):
-            if self.process.poll() is not None:
-                pytest.fail("server exited: " + self.output())
-            try:
-                if self.call("GET", "/readyz")[0] == 200:
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail("server did not become ready in 30 s")
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | Iterator[bytes] | None = None,
-    ) -> tuple[int, Any, dict[str, str]]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        sent = {"Content-Type": "application/json"} if body is not None else {}
-        sent.update(headers or {})
-        data = json.dumps(body).encode() if body is not None else raw
-        chunked = data is not None and not isinstance(data, bytes)
-        try:
-            connection.request(method, path, body=data, headers=sent, encode_chunked=chunked)
-            response = connection.getresponse()
-            payload = response.read()
-        finally:
-            connection.close()
-        kind = response.getheader("content-type", "")
-        parsed = json.loads(payload) if kind.startswith("application/json") else payload.decode()
-        return response.status, parsed, {k.lower(): v for k, v in response.getheaders()}
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
 
 
 def _serve(model: Path, env: dict[str, str], *extra: str) -> Server:
@@ -530,7 +464,7 @@ def test_startup_fails_clearly_on_a_tampered_model(tiny_model_path: Path, tmp_pa
 
 def test_plain_uvicorn_startup_logs_why_it_refuses_a_model(tmp_path: Path) -> None:
     process = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "tppo_screen.api:app", "--port", str(_free_port())],
+        [sys.executable, "-m", "uvicorn", "tppo_screen.api:app", "--port", str(free_port())],
         env={**os.environ, "TPPO_MODEL_PATH": str(tmp_path / "absent.joblib")},
         capture_output=True,
         text=True,

@@ -43,6 +43,7 @@ from tppo_screen.config import Settings
 from tppo_screen.errors import ModelError
 from tppo_screen.redflags import Kind, Severity
 from tppo_screen.scoring import FlagHit, Score, Term, score_texts
+from tppo_screen.webpage import add_web_page
 
 logger = logging.getLogger(__name__)
 
@@ -495,6 +496,7 @@ def create_app(settings: Settings | None = None, model: Model | None = None) -> 
             multiprocess.MultiProcessCollector(source)
         return Response(generate_latest(source), media_type=CONTENT_TYPE_LATEST)
 
+    add_web_page(app)  # the trainers' demo page at / (tppo_screen/web/), not in the OpenAPI schema
     return app
 
 

@@ -527,8 +527,9 @@ def serve(
         bool, typer.Option(help="Log every request (request counts and latencies are in /metrics).")
     ] = False,
 ) -> None:
-    """Start the REST API: OpenAPI docs at /docs, metrics at /metrics. The model loads once per
-    worker, at startup. Limits, API keys and CORS come from TPPO_* variables (see the README)."""
+    """Start the REST API and the trainers' demo page: open http://127.0.0.1:8000/ in a browser
+    (works offline). OpenAPI docs at /docs, metrics at /metrics. The model loads once per worker,
+    at startup. Limits, API keys and CORS come from TPPO_* variables (see the README)."""
     import uvicorn
 
     from tppo_screen.api import create_app
