@@ -90,7 +90,7 @@ class _Tfidf:
                 ids = [j for j in map(get, stems) if j is not None] if low == 1 else []
                 for n in range(max(low, 2), high + 1):
                     grams = map(" ".join, zip(*(stems[k:] for k in range(n)), strict=False))  # shifted copies
-                    ids.extend(j for j in map(get, grams) if j is not None)
+                    ids += [j for j in map(get, grams) if j is not None]
                 return ids
 
         elif vectorizer.analyzer == "word":
