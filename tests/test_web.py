@@ -174,6 +174,7 @@ def test_page_is_served_at_root_with_a_strict_csp_and_stays_out_of_the_api_schem
     assert status == 200 and headers["content-type"].startswith("text/html") and "<title>" in html
     assert headers["content-security-policy"].startswith("default-src 'self'")
     assert "'unsafe-inline'" not in headers["content-security-policy"]
+    assert server.call("HEAD", "/")[0] == 200  # link checkers and `curl -I` ask with HEAD
     for asset in ("app.js", "style.css", "gallery.json", "icon.svg"):
         assert server.call("GET", f"/web/{asset}")[0] == 200, asset
     status, body, _ = server.call("GET", "/web/missing.js")

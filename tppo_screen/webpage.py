@@ -59,7 +59,7 @@ class _Assets(StaticFiles):
 def add_web_page(app: FastAPI, directory: Path = WEB_DIR) -> None:
     """Serve `directory`/index.html at `/` and the other files under `/web/`."""
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(directory / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
