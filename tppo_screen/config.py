@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 MODELS_DIR = ROOT / "models"
 DEFAULT_MODEL = MODELS_DIR / "default.joblib"
+WEB_DIR = Path(__file__).resolve().parent / "web"  # the demo page's static files
 
 
 class Settings(BaseSettings):

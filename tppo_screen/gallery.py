@@ -18,10 +18,9 @@ from typing import Literal, TypedDict
 
 import pandas as pd
 
-from tppo_screen.config import DATA_DIR
+from tppo_screen.config import DATA_DIR, WEB_DIR
 from tppo_screen.errors import DataError
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
 LISTINGS = DATA_DIR / "samples" / "listings.csv"
 GALLERY = WEB_DIR / "gallery.json"
 

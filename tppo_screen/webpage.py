@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
+from tppo_screen.config import WEB_DIR
 
 # Everything from this server, nothing inline, no frames: the page has no inline script or style.
 CONTENT_SECURITY_POLICY = "; ".join(
