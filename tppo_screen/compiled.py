@@ -133,13 +133,21 @@ class Compiled:
 
     @cached_property
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per TF-IDF column of the union: its idf, its block, whether its tf is sublinear;
-        and each block's first column."""
-        offsets = np.cumsum([0, *(len(block.idf) for block in self.blocks)])
-        idf = np.concatenate([block.idf for block in self.blocks])
-        block_of = np.repeat(np.arange(len(self.blocks)), np.diff(offsets))
-        sublinear = np.repeat([block.sublinear for block in self.blocks], np.diff(offsets))
-        return idf, block_of, sublinear, offsets
+        """Per column of the union (TF-IDF blocks, then the catalogue's): its idf, its block,
+        whether its tf is sublinear; and each block's first column. The catalogue's columns
+        are a block of their own with idf 1, so its 1s pass the TF-IDF arithmetic unchanged
+        (log 1 + 1 = 1, × 1) and only its l2 norm has to be skipped."""
+        catalogue = self.flags.catalogue
+        assert catalogue is not None
+        sizes = [len(block.idf) for block in self.blocks]
+        offsets = np.cumsum([0, *sizes])
+        idf = np.concatenate([*(block.idf for block in self.blocks), np.ones(len(catalogue.ids))])
+        block_of = np.repeat(np.arange(len(sizes) + 1), [*sizes, len(catalogue.ids)])
+        all_sublinear = all(block.sublinear for block in self.blocks)
+        sublinear = np.repeat(
+            [*(block.sublinear for block in self.blocks), all_sublinear], [*sizes, len(catalogue.ids)]
+        )
+        return idf.astype(self.blocks[0].idf.dtype), block_of, sublinear, offsets
 
     def features(self, folded: Sequence[Folded], matches: Sequence[list[Match]]) -> sparse.csr_matrix:
         """The feature rows of folded ads whose catalogue `matches` are already known: each
@@ -150,18 +158,20 @@ class Compiled:
         catalogue = self.flags.catalogue
         assert catalogue is not None
         idf, block_of, sublinear, offsets = self._columns
-        width, n_blocks = len(idf), len(self.blocks)
+        width, n_blocks = len(idf), len(self.blocks) + 1  # the catalogue's block is the last
         ids, per_ad = [], []
-        for ad in folded:
+        for ad, found in zip(folded, matches, strict=True):
             total = 0
             for block, offset in zip(self.blocks, offsets, strict=False):
                 tokens = np.asarray(block.tokens(ad), dtype=np.int64)
                 ids.append(tokens + offset)
                 total += len(tokens)
-            per_ad.append(total)
+            flags = flag_columns(found, catalogue)
+            ids.append(np.asarray(flags, dtype=np.int64) + offsets[-1])
+            per_ad.append(total + len(flags))
         rows = np.repeat(np.arange(len(folded), dtype=np.int64), per_ad)
         keys, counts = np.unique(rows * width + np.concatenate(ids or [rows]), return_counts=True)
-        rows, cols = np.divmod(keys, width)
+        rows, cols = np.divmod(keys, width)  # row by row, each row's columns in order
         values = counts.astype(self.blocks[0].dtype)
         if sublinear.all():
             np.log(values, out=values)
@@ -171,17 +181,12 @@ class Compiled:
             values[logged] = np.log(values[logged]) + 1
         values *= idf[cols]
         segments = rows * n_blocks + block_of[cols]  # one l2 norm per ad and block
-        squares = np.zeros(len(folded) * n_blocks)
-        np.add.at(squares, segments, values * values)
-        values /= np.sqrt(squares)[segments]
-        flag_cells = [(n, col) for n, found in enumerate(matches) for col in flag_columns(found, catalogue)]
-        flag_rows, flag_cols = np.asarray(flag_cells, dtype=np.int64).reshape(-1, 2).T
-        rows = np.concatenate([rows, flag_rows])
-        order = np.argsort(rows, kind="stable")  # each row: its TF-IDF columns, then its flags
-        cols = np.concatenate([cols, flag_cols + width])[order]
-        values = np.concatenate([values, np.ones(len(flag_rows), dtype=values.dtype)])[order]
+        squares = np.bincount(segments, weights=values * values, minlength=len(folded) * n_blocks)
+        norms = np.sqrt(squares).reshape(len(folded), n_blocks)
+        norms[:, -1] = 1  # the catalogue's 1s are not normalised
+        values /= norms.ravel()[segments]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(folded)))])
-        return sparse.csr_matrix((values, cols, indptr), shape=(len(folded), width + len(catalogue.ids)))
+        return sparse.csr_matrix((values, cols, indptr), shape=(len(folded), width))
 
     def probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
         """P(high_risk) of each feature row, as `LogisticRegression.predict_proba(...)[:, 1]`."""

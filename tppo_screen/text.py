@@ -291,6 +291,9 @@ _SHORT_URL = re.compile(
     r"\b(?:bit\.ly|s\.id|tinyurl|linktr\.ee|forms\.gle|cutt\.ly|shorturl|rb\.gy|t\.ly)\b", re.I
 )
 _TOKEN = re.compile(
+    # A token and the spaces after it (consumed here: failing every alternative at each space
+    # cost a third of the tokenising). Its text and span are those of the named group.
+    r"(?:"
     # Fast path, tried first: a run of letters followed by a space or plain punctuation that no
     # other alternative could extend (not an e-mail "nama (at) …", not a currency before a number).
     r"(?P<plain>[^\W\d_]+(?=[\s,;!?)\]\"'*]|$)(?!\s?[\[(]at[\])]|\s@\s|\s?[\d$¥€]))"
@@ -302,7 +305,8 @@ _TOKEN = re.compile(
     rf"|(?P<money>{_MONEY.pattern})"
     r"|(?P<word>[\w@$]+)"
     r"|(?P<newline>\n)"
-    r"|(?P<sym>[^\w\s])",
+    r"|(?P<sym>[^\w\s])"
+    r")[^\S\n]*",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_]+")
@@ -349,26 +353,26 @@ def fold(text: str) -> Folded:
     """Folded words of `text` with their original spans (see the module docstring)."""
     folded = Folded(text)
     sentence = 0
-    pending: list[re.Match[str]] = []  # single letters that may spell a word: "k a m b o j a"
+    pending: list[tuple[int, int]] = []  # single letters that may spell a word: "k a m b o j a"
 
     def flush() -> None:
         if len(pending) >= 4:
-            joined = _SPACING.sub("", text[pending[0].start() : pending[-1].end()])
-            for word in fold_word(joined):
-                folded.add(word, pending[0].start(), pending[-1].end(), sentence)
+            start, end = pending[0][0], pending[-1][1]
+            for word in fold_word(_SPACING.sub("", text[start:end])):
+                folded.add(word, start, end, sentence)
         else:
-            for m in pending:
-                for word in fold_word(m.group()):
-                    folded.add(word, m.start(), m.end(), sentence)
+            for start, end in pending:
+                for word in fold_word(text[start:end]):
+                    folded.add(word, start, end, sentence)
         pending.clear()
 
     words, starts, ends, sentences = folded.words, folded.starts, folded.ends, folded.sentences
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup  # the named alternative that matched (inner groups close first)
-        token = m.group()
+        token = m.group(kind)
         if not pending:  # fast paths for the commonest tokens: a word, punctuation, a line break
             if kind == "plain" and len(token) > 1:
-                start, end = m.span()
+                start, end = m.span(kind)
                 for word in fold_word(token):
                     words.append(word)
                     starts.append(start)
@@ -378,41 +382,42 @@ def fold(text: str) -> Folded:
             if kind == "newline" or (kind == "sym" and token in _SENTENCE_END):
                 sentence += 1
                 continue
+        start, end = m.span(kind)
         if kind == "plain":
             kind = "word"
         if pending and kind == "sym" and token in ".-_*":
             continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
         if kind == "word" and len(token) == 1 and token.isalpha():
-            if pending and not _SPACING.fullmatch(text[pending[-1].end() : m.start()] or " "):
+            if pending and not _SPACING.fullmatch(text[pending[-1][1] : start] or " "):
                 flush()
-            pending.append(m)
+            pending.append((start, end))
             continue
         if pending:
             flush()
         if kind == "word":
             for word in fold_word(token):
-                folded.add(word, m.start(), m.end(), sentence)
+                folded.add(word, start, end, sentence)
         elif kind == "handle":
-            folded.add("_handle_", m.start(), m.end(), sentence)
+            folded.add("_handle_", start, end, sentence)
         elif kind in ("email", "url", "phone"):
             for word in _contact_words(kind, token):
-                folded.add(word, m.start(), m.end(), sentence)
+                folded.add(word, start, end, sentence)
         elif kind == "money":
             money = _money_token(m).strip()
             if money.startswith("_money_"):
-                folded.add(money, m.start(), m.end(), sentence)
+                folded.add(money, start, end, sentence)
             else:  # a plain number or range ("18-25", "08.00"): its words
                 for part in _WORD.finditer(token):
                     for word in fold_word(part.group()):
-                        folded.add(word, m.start() + part.start(), m.start() + part.end(), sentence)
+                        folded.add(word, start + part.start(), start + part.end(), sentence)
         elif kind == "flag":
             code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in token)
             for word in FLAG_WORDS.get(code, "").split():
-                folded.add(word, m.start(), m.end(), sentence)
+                folded.add(word, start, end, sentence)
         elif kind == "newline" or token in _SENTENCE_END:
             sentence += 1
         elif token in EMOJI_WORDS:
-            folded.add(EMOJI_WORDS[token], m.start(), m.end(), sentence)
+            folded.add(EMOJI_WORDS[token], start, end, sentence)
     flush()
     _expand_limits(folded.words)
     return folded
