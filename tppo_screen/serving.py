@@ -13,6 +13,9 @@ descriptor (SCM_RIGHTS over a Unix socket pair) to the least-loaded worker; work
 closed connection back over the same pair. 16 pooled connections become exactly 8 + 8. Passing a
 connection costs the supervisor a few microseconds once per connection, not per request.
 
+Both `serve` and `serve --workers N` speak HTTP through `HttpProtocol`: uvicorn's own (httptools),
+except that a response's head and body leave in one send instead of two.
+
 The supervisor also checks the port is free before starting anything, starts the workers
 (spawned, so each loads the model itself), forwards SIGTERM/SIGINT (workers finish in-flight
 requests), and if a worker dies unexpectedly stops the others and exits with status 1 —
@@ -34,6 +37,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
 from tppo_screen.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -52,6 +57,45 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
+
+
+class Coalesced:
+    """A transport whose writes within one turn of the event loop leave as one send. Everything
+    else is the wrapped transport's."""
+
+    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._held:
+            self._loop.call_soon(self._flush)
+        self._held.append(data)
+
+    def _flush(self) -> None:
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools), sending each response's head and body together.
+    uvicorn writes them separately: two system calls and two TCP segments per response, and the
+    client woken twice. Measured with 16 clients on 2 workers: half the client's CPU per
+    request and a shorter tail."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(Coalesced(transport, self.loop))  # type: ignore[arg-type]
 
 
 def _worker(channel: socket.socket, access_log: bool) -> None:
@@ -95,7 +139,7 @@ def _worker(channel: socket.socket, access_log: bool) -> None:
             channel.setblocking(False)
             loop.add_reader(channel, receive)
 
-    config = uvicorn.Config(create_app(), access_log=access_log, log_level="info")
+    config = uvicorn.Config(create_app(), access_log=access_log, log_level="info", http=HttpProtocol)
     Worker(config).run()
 
 
