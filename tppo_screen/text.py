@@ -294,9 +294,10 @@ _TOKEN = re.compile(
     # A token and the spaces after it (consumed here: failing every alternative at each space
     # cost a third of the tokenising). Its text and span are those of the named group.
     r"(?:"
-    # Fast path, tried first: a run of letters followed by a space or plain punctuation that no
-    # other alternative could extend (not an e-mail "nama (at) …", not a currency before a number).
-    r"(?P<plain>[^\W\d_]+(?=[\s,;!?)\]\"'*]|$)(?!\s?[\[(]at[\])]|\s@\s|\s?[\d$¥€]))"
+    # Fast path, tried first: words of two letters or more, one space apart, the last followed
+    # by a space or plain punctuation that no other alternative could extend (not an e-mail
+    # "nama (at) …", not a currency before a number). Single letters may spell a word: "k a m".
+    r"(?P<plain>[^\W\d_]{2,}(?: [^\W\d_]{2,})*(?=[\s,;!?)\]\"'*]|$)(?!\s?[\[(]at[\])]|\s@\s|\s?[\d$¥€]))"
     rf"|(?P<email>{EMAIL.pattern})"
     rf"|(?P<url>{URL.pattern})"
     rf"|(?P<phone>{PHONE.pattern})"
@@ -370,21 +371,23 @@ def fold(text: str) -> Folded:
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup  # the named alternative that matched (inner groups close first)
         token = m.group(kind)
-        if not pending:  # fast paths for the commonest tokens: a word, punctuation, a line break
-            if kind == "plain" and len(token) > 1:
-                start, end = m.span(kind)
-                for word in fold_word(token):
+        if kind == "plain":  # the fast path: plain words, one space apart
+            if pending:
+                flush()
+            start = m.start(kind)
+            for plain in token.split(" "):
+                end = start + len(plain)
+                for word in fold_word(plain):
                     words.append(word)
                     starts.append(start)
                     ends.append(end)
                     sentences.append(sentence)
-                continue
-            if kind == "newline" or (kind == "sym" and token in _SENTENCE_END):
-                sentence += 1
-                continue
+                start = end + 1
+            continue
+        if not pending and (kind == "newline" or (kind == "sym" and token in _SENTENCE_END)):
+            sentence += 1
+            continue
         start, end = m.span(kind)
-        if kind == "plain":
-            kind = "word"
         if pending and kind == "sym" and token in ".-_*":
             continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
         if kind == "word" and len(token) == 1 and token.isalpha():
