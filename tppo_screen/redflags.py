@@ -127,8 +127,10 @@ def _match_rest(steps: tuple[_Step, ...], words: list[str], i: int, k: int = 0) 
         return i
     step = steps[k]
     accepted, globs = step.words, step.globs
-    for j in range(i + 1, min(i + 2 + step.gap, len(words))):
-        word = words[j]
+    window = words[i + 1 : i + 2 + step.gap]  # the next word, or up to `gap` more
+    if globs is None and accepted.isdisjoint(window):
+        return None  # most candidates end here: one set operation instead of a loop
+    for j, word in enumerate(window, i + 1):
         if word in accepted or (globs is not None and globs.fullmatch(word)):
             end = _match_rest(steps, words, j, k)
             if end is not None:
