@@ -298,6 +298,9 @@ _TOKEN = re.compile(
     # by a space or plain punctuation that no other alternative could extend (not an e-mail
     # "nama (at) …", not a currency before a number). Single letters may spell a word: "k a m".
     r"(?P<plain>[^\W\d_]{2,}(?: [^\W\d_]{2,})*(?=[\s,;!?)\]\"'*]|$)(?!\s?[\[(]at[\])]|\s@\s|\s?[\d$¥€]))"
+    # Next, line breaks and the punctuation no other alternative can start with (a symbol).
+    r"|(?P<newline>\n)"
+    r"|(?P<mark>[,:;!?)\]|/&•*\"'])"
     rf"|(?P<email>{EMAIL.pattern})"
     rf"|(?P<url>{URL.pattern})"
     rf"|(?P<phone>{PHONE.pattern})"
@@ -305,7 +308,6 @@ _TOKEN = re.compile(
     r"|(?P<flag>[\U0001f1e6-\U0001f1ff]{2})"
     rf"|(?P<money>{_MONEY.pattern})"
     r"|(?P<word>[\w@$]+)"
-    r"|(?P<newline>\n)"
     r"|(?P<sym>[^\w\s])"
     r")[^\S\n]*",
     re.IGNORECASE,
@@ -384,6 +386,8 @@ def fold(text: str) -> Folded:
                     sentences.append(sentence)
                 start = end + 1
             continue
+        if kind == "mark":
+            kind = "sym"
         if not pending and (kind == "newline" or (kind == "sym" and token in _SENTENCE_END)):
             sentence += 1
             continue
