@@ -37,6 +37,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tppo_screen.errors import InputError
@@ -99,8 +100,6 @@ class HttpProtocol(HttpToolsProtocol):
 
 
 def _worker(channel: socket.socket, access_log: bool) -> None:
-    import uvicorn
-
     from tppo_screen.api import create_app
 
     class Worker(uvicorn.Server):
@@ -110,9 +109,8 @@ def _worker(channel: socket.socket, access_log: bool) -> None:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=[])  # lifespan: load the model, warm up
             loop = asyncio.get_running_loop()
-            base: Any = self.config.http_protocol_class
 
-            class Counted(base):  # type: ignore[misc, valid-type]
+            class Counted(HttpProtocol):
                 def connection_lost(self, exc: Exception | None) -> None:
                     super().connection_lost(exc)
                     channel.send(CLOSED)
