@@ -1,6 +1,6 @@
 import pytest
 
-from tppo_screen.text import normalize
+from tppo_screen.text import fold, normalize
 
 
 @pytest.mark.parametrize(
@@ -130,3 +130,45 @@ def test_pathological_input_is_linear_time() -> None:
     normalize("1" * 40_000)
     normalize("a-" * 20_000)
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Kam\u200bboja", "kamboja"),  # zero-width space
+        ("g\u00adaji", "gaji"),  # soft hyphen
+        ("pa\u200dspor di\u2060bantu", "paspor dibantu"),  # zero-width joiner, word joiner
+        ("К\u0430mb\u043ej\u0430", "kamboja"),  # Cyrillic К а о а
+        ("\u03a1\u0391SPOR", "paspor"),  # Greek capital rho and alpha
+        ("𝙋𝙀𝙍𝙏𝘼𝙈𝙄𝙉𝘼", "pertamina"),  # mathematical bold letters (NFKC)
+        ("v1sa tik3t gaj1 5ingapura", "visa tiket gaji singapura"),  # a digit anywhere in a word
+        ("ma1aysia", "malaysia"),  # 1 reads as l when that gives a known word
+        ("M-a-l-a-y-s-i-a T.e.l.e", "malaysia telegram"),  # letters split by hyphens and dots
+    ],
+)
+def test_obfuscation_is_decoded_by_rule(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["5tahun", "s1", "d3", "covid19", "4x6", "24jam", "3bulan", "k3"])
+def test_numbers_glued_to_words_and_codes_stay(raw: str) -> None:
+    assert normalize(raw) == raw
+
+
+@pytest.mark.parametrize(
+    "raw, token", [("gaji 3O jt", "_money_idr_over20jt_"), ("Rp 1.5OO.OOO", "_money_idr_1to5jt_")]
+)
+def test_the_letter_o_in_an_amount_is_a_zero(raw: str, token: str) -> None:
+    assert token in normalize(raw).split()
+
+
+def test_spans_point_into_the_text_as_written_when_hidden_characters_are_dropped() -> None:
+    text = "kerja di Kam\u200bboja, p\u0430spor dibantu"
+    folded = fold(text)
+    spans = {word: text[start:end] for word, start, end in zip(folded.words, folded.starts, folded.ends)}
+    assert spans["kamboja"] == "Kam\u200bboja" and spans["paspor"] == "p\u0430spor"
+
+
+def test_commas_start_a_new_clause() -> None:
+    folded = fold("tanpa pengalaman, visa turis; paspor (dibantu)")
+    assert folded.clauses == [0, 0, 1, 1, 2, 3]

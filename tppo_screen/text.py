@@ -3,15 +3,26 @@
 `normalize` is the only text clean-up the model sees. It keeps meaning that matters for
 trafficking risk (negations, currencies, the scale of amounts, contact channels) and removes
 surface noise that says nothing about risk (case, emoji, obfuscation, slang spellings).
+
+Obfuscation is decoded by rule, never by a list of spellings: invisible format characters
+(zero-width spaces and joiners, soft hyphens, bidi marks) are dropped and look-alike letters of
+other scripts (Cyrillic "а", Greek "ο") read as the Latin letters Unicode's confusables table
+gives them (`confusable-homoglyphs`); then, inside each word, digits that stand for letters
+(4→a, 3→e, 1→i or l, 0→o, 5→s, 7→t) are read as letters when they sit between letters, or when
+the word they give is a known word (Sastrawi's root words, slang, country names); letters split
+by spaces, dots or hyphens ("M-a-l-a-y-s-i-a") are joined; the letter O in an amount is a zero
+("3O jt"). Spans always point into the text as written.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.resources import files
 
 # Slang and abbreviations common in informal job posts -> standard form.
 SLANG: dict[str, str] = {
@@ -179,13 +190,24 @@ _MONEY = re.compile(
     r"(?P<cur2>usd|dolar|dollar|rm|ringgit|yen|sgd|euro|eur|riyal|sar|aed|dirham|ntd|won|aud)?\b",
     re.I,
 )
-_LEET_TABLE = str.maketrans({"4": "a", "@": "a", "0": "o", "1": "i", "3": "e", "5": "s", "7": "t", "$": "s"})
+_LEET = {"4": "a", "@": "a", "0": "o", "1": "i", "3": "e", "5": "s", "7": "t", "$": "s"}
+_LEET_TABLE = str.maketrans(_LEET)
 # A leet character between two letters marks an obfuscated word (p4sp0r, k4mb0j4, g@ji); then
 # digits at its ends are leet too. Education and safety codes (s1, d3, k3) and covid19 stay.
 _LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]{4,}(?![\w@$]))[a-z0-9@$]*[a-z][4@0135$7][a-z][a-z0-9@$]*")
+# A word of letters with leet digits only at its ends (gaj1, 5ingapura, v1sa is the rule above):
+# decoded only when the result is a known word, since "5tahun" is five years, not "stahun".
+_EDGE_LEET = re.compile(r"[4@0135$7]*[a-z]{2,}[4@0135$7]*")
 # Letters repeated 3+ times next to other letters (gajiii, bangettt); "iii" and "xxx" alone stay.
 _REPEATS = re.compile(r"(?<=[a-z])([a-z])\1{2,}|([a-z])\2{2,}(?=[a-z])")
 _SPACES = re.compile(r"\s+")
+# The letter O for a zero inside an amount: "3O jt", "Rp 1.5OO.OOO", "2OO USD".
+_O_IN_NUMBER = re.compile(
+    r"(?<![^\W\d_])\d[\d.,]*[oO][\doO.,]*"
+    r"(?=\s?(?:jt|juta|rb|ribu|k|usd|dolar|dollar|rm|ringgit|yen|won|ntd|sgd|riyal)?(?![^\W\d_]))",
+    re.I,
+)
+_DIGIT_O = re.compile(r"\d[oO]|[oO]\d")
 
 _FOREIGN = {
     "usd": "usd",
@@ -317,21 +339,75 @@ _SENTENCE_END = frozenset(".!?;:•\n")
 _SPACING = re.compile(r"[ .\-_*]+")
 
 
+# Characters that never show: zero-width spaces and joiners, soft hyphen, word joiner, bidi
+# marks, byte-order mark (Unicode category Cf). Dropped before tokenising.
+_FORMAT_CHARS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+# Clause boundaries inside a sentence: a negation never reaches across them.
+_CLAUSE_MARKS = frozenset(",;()[]|")
+
+
+@cache
+def _look_alikes() -> dict[int, str]:
+    """Letters of other scripts that Unicode's confusables table reads as one Latin letter
+    (Cyrillic а е о р с у х і ѕ, Greek α ο ι ν ρ υ, their capitals, …), same case preferred."""
+    table = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    mapping: dict[int, str] = {}
+    for char, entries in table.items():
+        if len(char) != 1 or char.isascii() or not unicodedata.category(char).startswith("L"):
+            continue
+        compatible = unicodedata.normalize("NFKC", char)
+        if compatible != char:  # 𝙄, Ｉ: NFKC already reads them (as I, not as the skeleton's l)
+            if len(compatible) == 1 and compatible.isascii() and compatible.isalpha():
+                mapping[ord(char)] = compatible
+            continue
+        latin = [e["c"] for e in entries if len(e["c"]) == 1 and e["c"].isascii() and e["c"].isalpha()]
+        if latin:
+            same_case = [c for c in latin if c.isupper() == char.isupper()]
+            mapping[ord(char)] = (same_case or latin)[0]
+    return mapping
+
+
+@cache
+def _hidden() -> re.Pattern[str]:
+    """Matches a format character or a look-alike letter: the texts `reveal` has work on."""
+    alike = "".join(re.escape(chr(code)) for code in _look_alikes())
+    return re.compile(f"[{_FORMAT_CHARS}{alike}]")
+
+
+def reveal(text: str) -> tuple[str, list[int] | None]:
+    """`text` as a reader sees it: format characters dropped, look-alike letters read as Latin
+    ones, the letter O in an amount read as a zero. Also, when characters were dropped, the
+    position in `text` of each character kept (else None: positions are unchanged)."""
+    positions = None
+    if not text.isascii() and _hidden().search(text):
+        drop = re.compile(f"[{_FORMAT_CHARS}]")
+        positions = [i for i, char in enumerate(text) if not drop.fullmatch(char)]
+        if len(positions) == len(text):
+            positions = None
+        text = drop.sub("", text).translate(_look_alikes())
+    if _DIGIT_O.search(text):
+        text = _O_IN_NUMBER.sub(lambda m: m.group(0).replace("o", "0").replace("O", "0"), text)
+    return text, positions
+
+
 @dataclass
 class Folded:
-    """The folded words of an ad, each with its span on the original `text` and its sentence."""
+    """The folded words of an ad, each with its span on the original `text`, its sentence and
+    its clause (a stretch of a sentence between commas, semicolons or brackets)."""
 
     text: str = ""
     words: list[str] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
     sentences: list[int] = field(default_factory=list)
+    clauses: list[int] = field(default_factory=list)
 
-    def add(self, word: str, start: int, end: int, sentence: int) -> None:
+    def add(self, word: str, start: int, end: int, sentence: int, clause: int) -> None:
         self.words.append(word)
         self.starts.append(start)
         self.ends.append(end)
         self.sentences.append(sentence)
+        self.clauses.append(clause)
 
     @property
     def normalized(self) -> str:
@@ -339,12 +415,38 @@ class Folded:
         return " ".join(self.words)
 
 
+@cache
+def _lexicon() -> frozenset[str]:
+    """Known words that decide how a word with digits reads: Sastrawi's root words, slang and
+    what it stands for, and country names (loaded on first use)."""
+    roots = files("Sastrawi").joinpath("Stemmer/data/kata-dasar.txt").read_text("utf-8").split()
+    expansions = [*SLANG.values(), *FLAG_WORDS.values()]
+    return frozenset([*roots, *SLANG, *(word for phrase in expansions for word in phrase.split())])
+
+
+def decode_leet(word: str) -> str:
+    """A lower-case word with the digits that stand for letters read as letters: always when a
+    digit sits between letters (p4sp0r → paspor, ma1aysia → malaysia: 1 reads as l when that
+    gives a known word, else as i), and at a word's ends only when that gives a known word
+    (gaj1 → gaji, 5ingapura → singapura; but 5tahun, s1, d3, covid19 stay)."""
+    inside = _LEET_TOKEN.fullmatch(word) is not None
+    if not inside and (len(word) < 4 or not _EDGE_LEET.fullmatch(word) or word.isalpha()):
+        return word
+    readings = [word.translate(_LEET_TABLE)]
+    if "1" in word:
+        readings.append(word.replace("1", "l").translate(_LEET_TABLE))
+    known = _lexicon()
+    for reading in readings:
+        if reading in known:
+            return reading
+    return readings[0] if inside else word
+
+
 @lru_cache(maxsize=1 << 18)  # bounded: a fresh scrape keeps bringing new words
 def fold_word(token: str) -> tuple[str, ...]:
     """The folded form of one original word: lower-case, de-leeted, repeats collapsed, slang
     expanded ('pspr' → ('paspor',), 'loker' → ('lowongan', 'kerja'))."""
-    word = unicodedata.normalize("NFKC", token).lower()
-    word = _LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET_TABLE), word)
+    word = decode_leet(unicodedata.normalize("NFKC", token).lower())
     word = _REPEATS.sub(lambda m: m.group(1) or m.group(2), word)
     if len(word) > 3 and word.endswith("2") and word[:-1].isalpha():
         word = word[:-1]  # reduplication: "teteh2", "jam2"
@@ -353,23 +455,34 @@ def fold_word(token: str) -> tuple[str, ...]:
 
 
 def fold(text: str) -> Folded:
-    """Folded words of `text` with their original spans (see the module docstring)."""
+    """Folded words of `text` with their spans on `text` as written (see the module docstring)."""
+    shown, positions = reveal(text)
+    folded = _fold(shown)
+    folded.text = text
+    if positions is not None:
+        folded.starts = [positions[i] for i in folded.starts]
+        folded.ends = [positions[i - 1] + 1 for i in folded.ends]
+    return folded
+
+
+def _fold(text: str) -> Folded:
     folded = Folded(text)
-    sentence = 0
+    sentence = clause = 0
     pending: list[tuple[int, int]] = []  # single letters that may spell a word: "k a m b o j a"
 
     def flush() -> None:
         if len(pending) >= 4:
             start, end = pending[0][0], pending[-1][1]
             for word in fold_word(_SPACING.sub("", text[start:end])):
-                folded.add(word, start, end, sentence)
+                folded.add(word, start, end, sentence, clause)
         else:
             for start, end in pending:
                 for word in fold_word(text[start:end]):
-                    folded.add(word, start, end, sentence)
+                    folded.add(word, start, end, sentence, clause)
         pending.clear()
 
-    words, starts, ends, sentences = folded.words, folded.starts, folded.ends, folded.sentences
+    words, starts, ends = folded.words, folded.starts, folded.ends
+    sentences, clauses = folded.sentences, folded.clauses
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup  # the named alternative that matched (inner groups close first)
         token = m.group(kind)
@@ -384,18 +497,26 @@ def fold(text: str) -> Folded:
                     starts.append(start)
                     ends.append(end)
                     sentences.append(sentence)
+                    clauses.append(clause)
                 start = end + 1
             continue
         if kind == "mark":
             kind = "sym"
         if not pending and (kind == "newline" or (kind == "sym" and token in _SENTENCE_END)):
             sentence += 1
+            clause += 1
             continue
         start, end = m.span(kind)
         if pending and kind == "sym" and token in ".-_*":
             continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
         if kind == "word" and len(token) == 1 and token.isalpha():
-            if pending and not _SPACING.fullmatch(text[pending[-1][1] : start] or " "):
+            gap = text[pending[-1][1] : start] if pending else ""
+            # letters of one spaced-out word are split the same way throughout: "M-a-l-a-y-s-i-a
+            # T.e.l.e" is two words
+            if pending and (
+                not _SPACING.fullmatch(gap or " ")
+                or (len(pending) > 1 and gap != text[pending[0][1] : pending[1][0]])
+            ):
                 flush()
             pending.append((start, end))
             continue
@@ -403,28 +524,31 @@ def fold(text: str) -> Folded:
             flush()
         if kind == "word":
             for word in fold_word(token):
-                folded.add(word, start, end, sentence)
+                folded.add(word, start, end, sentence, clause)
         elif kind == "handle":
-            folded.add("_handle_", start, end, sentence)
+            folded.add("_handle_", start, end, sentence, clause)
         elif kind in ("email", "url", "phone"):
             for word in _contact_words(kind, token):
-                folded.add(word, start, end, sentence)
+                folded.add(word, start, end, sentence, clause)
         elif kind == "money":
             money = _money_token(m).strip()
             if money.startswith("_money_"):
-                folded.add(money, start, end, sentence)
+                folded.add(money, start, end, sentence, clause)
             else:  # a plain number or range ("18-25", "08.00"): its words
                 for part in _WORD.finditer(token):
                     for word in fold_word(part.group()):
-                        folded.add(word, start + part.start(), start + part.end(), sentence)
+                        folded.add(word, start + part.start(), start + part.end(), sentence, clause)
         elif kind == "flag":
             code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in token)
             for word in FLAG_WORDS.get(code, "").split():
-                folded.add(word, start, end, sentence)
+                folded.add(word, start, end, sentence, clause)
         elif kind == "newline" or token in _SENTENCE_END:
             sentence += 1
+            clause += 1
+        elif token in _CLAUSE_MARKS:
+            clause += 1
         elif token in EMOJI_WORDS:
-            folded.add(EMOJI_WORDS[token], start, end, sentence)
+            folded.add(EMOJI_WORDS[token], start, end, sentence, clause)
     flush()
     _expand_limits(folded.words)
     return folded
