@@ -13,10 +13,13 @@ Pattern language (one phrase per pattern; see the header of redflags.toml):
 - `a|b|c` — any of these words; `kerja*` — a word starting with "kerja"; `*tahan` — ending;
 - `~N` — up to N other words in between;
 - an entry may list `requires`: patterns of which at least one must also occur in the ad.
-- With `negation = true` (the default), a match preceded within three words (same sentence) by
-  a negator (tidak, tanpa, bukan, jangan, …), or containing one, does not count: "tidak
-  dipungut biaya" never fires `upfront_fees`. A pattern that spells a negator itself ("tanpa
-  pengalaman", "tidak perlu paspor") is taken as written.
+- With `negation = true` (the default), a match that starts inside the scope of a negator
+  (tidak, tanpa, bukan, jangan, …), or contains one, does not count: "tidak dipungut biaya"
+  never fires `upfront_fees`. A negator governs the words attached to it: at most three words
+  after it, never past the end of its clause (a comma, semicolon, bracket or sentence end, or
+  "tapi", "namun", …), and when it starts a phrase of the catalogue that spells it ("tanpa
+  pengalaman", "tidak perlu ijazah"), just that phrase: in "tanpa pengalaman visa turis dulu"
+  the visa is not negated. A pattern that spells a negator itself is taken as written.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ Severity = Literal["low", "medium", "high"]
 SEVERITIES = ("low", "medium", "high")
 NEGATORS = frozenset("tidak tanpa bukan jangan tak bebas dilarang larangan anti".split())
 NEGATION_WINDOW = 3
+# Words that start a new clause: a negation before them does not reach past them.
+CLAUSE_WORDS = frozenset("tapi tetapi namun sedangkan melainkan sementara lalu kemudian".split())
 
 
 @dataclass(frozen=True)
@@ -185,23 +190,26 @@ class Catalogue:
         """`match` on an ad already folded (the model pipeline folds each ad once)."""
         text = folded.text
         words = folded.words
-        found: dict[int, list[tuple[int, int]]] = {}
-        required: set[int] = set()
+        hits: list[tuple[_Pattern, int, int]] = []
         for i, word in enumerate(words):
             candidates = self._index.get(word, [])
             if self._glob_first:
                 candidates = candidates + [p for p in self._glob_first if p.steps[0].accepts(word)]
             for pattern in candidates:  # their first step accepts this word
                 end = _match_rest(pattern.steps, words, i)
-                if end is None:
-                    continue
-                entry = self.entries[pattern.entry]
-                if entry.negation and pattern.negatable and self._negated(folded, i, end):
-                    continue
-                if pattern.requirement:
-                    required.add(pattern.entry)
-                else:
-                    found.setdefault(pattern.entry, []).append((i, end))
+                if end is not None:
+                    hits.append((pattern, i, end))
+        scopes = _negation_scopes(folded, hits) if any(w in NEGATORS for w in words) else {}
+        found: dict[int, list[tuple[int, int]]] = {}
+        required: set[int] = set()
+        for pattern, i, end in hits:
+            entry = self.entries[pattern.entry]
+            if scopes and entry.negation and pattern.negatable and _negated(scopes, i, end):
+                continue
+            if pattern.requirement:
+                required.add(pattern.entry)
+            else:
+                found.setdefault(pattern.entry, []).append((i, end))
         matches = []
         for n in sorted(found):
             entry = self.entries[n]
@@ -211,13 +219,32 @@ class Catalogue:
             matches.append(Match(entry.id, entry.kind, entry.severity, spans))
         return matches
 
-    @staticmethod
-    def _negated(folded: Folded, first: int, last: int) -> bool:
-        sentence = folded.sentences[first]
-        for k in range(max(0, first - NEGATION_WINDOW), last + 1):
-            if folded.words[k] in NEGATORS and folded.sentences[k] == sentence:
-                return True
-        return False
+
+def _negation_scopes(folded: Folded, hits: list[tuple[_Pattern, int, int]]) -> dict[int, int]:
+    """For each negator of the ad, the last word it governs: up to NEGATION_WINDOW words after
+    it, not past its clause, and only its own phrase when it starts a phrase of the catalogue
+    that spells it ("tanpa pengalaman")."""
+    words, clauses = folded.words, folded.clauses
+    phrase_end: dict[int, int] = {}
+    for pattern, i, end in hits:
+        if not pattern.negatable and words[i] in NEGATORS:
+            phrase_end[i] = max(phrase_end.get(i, i), end)
+    scopes: dict[int, int] = {}
+    for k, word in enumerate(words):
+        if word not in NEGATORS:
+            continue
+        last = k
+        for j in range(k + 1, min(k + NEGATION_WINDOW, len(words) - 1) + 1):
+            if clauses[j] != clauses[k] or words[j] in CLAUSE_WORDS:
+                break
+            last = j
+        scopes[k] = min(last, phrase_end.get(k, last))
+    return scopes
+
+
+def _negated(scopes: dict[int, int], first: int, last: int) -> bool:
+    """Whether a match of words first..last starts in a negator's scope or contains a negator."""
+    return any(k <= first <= end or first <= k <= last for k, end in scopes.items())
 
 
 def _merge(raw: list[tuple[int, int]], text: str) -> tuple[Span, ...]:
