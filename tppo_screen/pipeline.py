@@ -4,7 +4,10 @@ regression.
 Each ad is folded once (`text.fold`: normalised words with their spans); the TF-IDF branches read
 its normalised text, the catalogue branch its words, so matching red flags costs almost nothing
 on top of scoring. Every red flag and legitimacy cue of the catalogue is one binary feature, so
-the model learns how much each documented sign weighs, next to the words it learns itself.
+the model learns how much each documented sign weighs, next to the words it learns itself; the
+classifier holds every red flag's weight ≥ 0 and every cue's ≤ 0 (`constrained`), and the word
+block keeps no n-gram made only of function words or numbers ("boleh", "tidak", "18"), which
+would otherwise lead the explanations while saying nothing a reader could check.
 Module-level functions and small classes only, so a fitted pipeline pickles by reference and
 holds no stemmer; the catalogue pickles as its TOML text. Step names are short and stable
 (`features__words__ngram_range`, `clf__C`).
@@ -12,16 +15,17 @@ holds no stemmer; the catalogue pickles as its TOML text. Step names are short a
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from tppo_screen.constrained import SignedLogisticRegression
 from tppo_screen.redflags import Catalogue, Match, cues_count, default_catalogue
 from tppo_screen.stem import StemTokenizer, load_overrides
 from tppo_screen.text import Folded, fold_many, normalized_text
@@ -64,9 +68,41 @@ class CatalogueFeatures(TransformerMixin, BaseEstimator):
         return np.asarray([f"flag:{entry_id}" for entry_id in self.catalogue.ids], dtype=object)
 
 
+@cache
+def function_words() -> frozenset[str]:
+    """Indonesian function words (PySastrawi's stop-word list, 809 words) plus the forms they take
+    after folding (gk → tidak)."""
+    from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
+
+    return frozenset(StopWordRemoverFactory().get_stop_words())
+
+
+def says_something(term: str) -> bool:
+    """Whether a word n-gram carries content: not made only of function words and numbers."""
+    words = function_words()
+    return not all(token in words or token.isdigit() for token in term.split())
+
+
+class WordTfidf(TfidfVectorizer):
+    """`TfidfVectorizer` whose fitted vocabulary drops the n-grams that say nothing
+    (`says_something`); their idf goes with them. Scoring is plain TF-IDF over what is kept."""
+
+    def fit(self, raw_documents: Any, y: Any = None) -> WordTfidf:
+        super().fit(raw_documents)
+        old = self.vocabulary_
+        kept = sorted(term for term in old if says_something(term))
+        idf = self.idf_[[old[term] for term in kept]]
+        self.vocabulary_ = {term: i for i, term in enumerate(kept)}
+        self.idf_ = idf  # the public setter checks it against the new vocabulary
+        self._tfidf.n_features_in_ = len(kept)  # scikit-learn is pinned (and checked on load)
+        return self
+
+    def fit_transform(self, raw_documents: Any, y: Any = None) -> sparse.csr_matrix:
+        return self.fit(raw_documents).transform(raw_documents)
+
+
 def build_pipeline(
     overrides: dict[str, str] | None = None,
-    seed: int = DEFAULT_SEED,
     catalogue: Catalogue | None = None,
     **params: Any,
 ) -> Pipeline:
@@ -86,7 +122,7 @@ def build_pipeline(
                     [
                         (
                             "words",
-                            TfidfVectorizer(
+                            WordTfidf(
                                 preprocessor=normalized_text,
                                 tokenizer=StemTokenizer(overrides),
                                 token_pattern=None,
@@ -118,12 +154,10 @@ def build_pipeline(
             ),
             (
                 "clf",
-                LogisticRegression(
+                SignedLogisticRegression(
+                    signs=tuple(1 if entry.kind == "red" else -1 for entry in catalogue.entries),
                     C=4.0,
                     class_weight="balanced",
-                    solver="liblinear",
-                    max_iter=1000,
-                    random_state=seed,
                 ),
             ),
         ]
