@@ -3,7 +3,7 @@
 Usage: python scripts/check_authored.py data/authored/FILE.jsonl [more files...]
 
 Checks: valid JSON per line, required fields, unique ids, known red-flag ids,
-word counts 10-400, masked contacts (no real-looking phone numbers or e-mails),
+word counts 8-400, masked contacts (no real-looking phone numbers or e-mails),
 and that no two ads share more than 60% of their word 5-grams.
 
 Counterfactual twins carry `twin_of` (the id of the ad they were edited from: an authored id,
@@ -119,8 +119,8 @@ def check(paths: list[Path], corpus: dict[str, dict] | None = None) -> list[str]
             if ad["label"] == "high_risk" and not ad["red_flags"]:
                 problems.append(f"{where}: a high_risk ad needs at least one red flag")
             n_words = len(WORD.findall(ad["text"]))
-            if not 10 <= n_words <= 400:
-                problems.append(f"{where}: {n_words} words (must be 10-400)")
+            if not 8 <= n_words <= 400:
+                problems.append(f"{where}: {n_words} words (must be 8-400)")
             if PHONE.search(ad["text"]):
                 problems.append(f"{where}: unmasked phone number; write 08xx-xxxx-xxxx")
             if EMAIL.search(ad["text"]):

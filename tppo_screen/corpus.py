@@ -3,14 +3,16 @@
     python -m tppo_screen.corpus --raw ../shared/data/raw --out data
 
 Real legitimate ads come from Loker.id, MagangHub and the Indonesian rows of the DTP IT set;
-the job posts in the Telegram dump are labelled by hand (data/labels/telegram.csv, with a reason
-each); high-risk ads, hard negatives and counterfactual twins are hand-written
-(data/authored/*.jsonl). Every text is masked (phones, e-mails, names after honorifics, handles);
-a high-risk twin of a real ad names an invented company instead of the real advertiser; exact
-duplicates are dropped; near-duplicates, same-advertiser ads and twins share a group; a grouped,
-stratified split writes data/train.csv and data/test.csv. The demo file
-data/samples/listings.csv is drawn from the test side only, so the shipped model never saw it.
-Re-running on the same inputs gives the same files.
+real-world texts (offers and ads quoted from public pages, the hand-labelled Telegram posts)
+from data/real/*.jsonl; high-risk ads, hard negatives, short posts and counterfactual twins are
+hand-written (data/authored/*.jsonl). Every text is masked (phones, e-mails, names after
+honorifics, handles); a high-risk twin of a real ad names an invented company instead of the
+real advertiser; exact duplicates are dropped; sentence-window snippets of annotated ads are
+added so that length does not give the label away (`snippets`); near-duplicates,
+same-advertiser ads, the texts of one source page and twins share a group. Grouped, stratified
+splits write data/train.csv, data/test.csv and the real-world test split data/real/test.csv.
+The demo file data/samples/listings.csv is drawn from the test side only, so the shipped model
+never saw it. Re-running on the same inputs gives the same files.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import ast
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,13 +34,34 @@ from tppo_screen.diversity import diversity_report
 from tppo_screen.errors import DataError
 from tppo_screen.groups import near_duplicate_groups
 from tppo_screen.privacy import mask_people, pseudonym, replace_company
-from tppo_screen.style import style_only_auc
+from tppo_screen.realworld import read_real, real_frame
+from tppo_screen.redflags import default_catalogue
+from tppo_screen.snippets import balance, candidates
+from tppo_screen.style import length_only_auc, style_only_auc
 from tppo_screen.text import normalize
 
 logger = logging.getLogger(__name__)
 SEED = 13
-COLUMNS = ["id", "text", "label", "source", "register", "red_flags", "modus", "group", "language", "twin_of"]
+COLUMNS = [
+    "id",
+    "text",
+    "label",
+    "source",
+    "origin",
+    "register",
+    "red_flags",
+    "modus",
+    "group",
+    "weight",
+    "language",
+    "twin_of",
+    "snippet_of",
+    "source_url",
+]
 MIN_WORDS = 8
+SHORT_WORDS = 30  # "short post": the length band the real-world targets name
+REAL_WEIGHT = 16.0  # a real-world text counts as much as this many written ones (tuned in grouped CV)
+TEMPLATE_CAP = 3  # near-duplicates of one real-world template count as this many texts at most
 HAND_WRITTEN = ("authored", "twin")  # source prefixes of ads written or edited by hand
 _ID_WORDS = set(
     "yang dan di untuk dengan dalam ini akan dari pada atau kami anda tidak ke "
@@ -189,37 +214,6 @@ def load_real(raw: Path) -> pd.DataFrame:
     return real
 
 
-def load_telegram(raw: Path, labels_path: Path) -> pd.DataFrame:
-    """The job posts of the Telegram dump that were labelled by hand (message_id, label, red_flags,
-    reason); every other message of the dump is not a job ad and stays out."""
-    labels = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
-    messages = (
-        pd.read_csv(
-            raw / "telegram_group_id" / "datasetTelegram.csv",
-            usecols=["id", "message"],
-            dtype=str,
-            keep_default_na=False,
-        )
-        .drop_duplicates("id")
-        .set_index("id")["message"]
-    )
-    missing = sorted(set(labels["message_id"]) - set(messages.index))
-    if missing:
-        raise DataError(f"{labels_path}: message ids not in the Telegram dump: {missing[:5]}")
-    return pd.DataFrame(
-        {
-            "id": "telegram-" + labels["message_id"],
-            "text": messages.loc[labels["message_id"]].to_numpy(),
-            "source": "telegram",
-            "key": "",
-            "label": labels["label"],
-            "register": "informal",
-            "red_flags": labels["red_flags"],
-            "modus": "telegram_post",
-        }
-    )
-
-
 def load_authored(directory: Path) -> pd.DataFrame:
     """Hand-written ads from data/authored/*.jsonl (see scripts/check_authored.py)."""
     rows = []
@@ -243,12 +237,24 @@ def load_authored(directory: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
+def origin_of(source: str) -> str:
+    """How a row came to be: `authored` (written by hand), `twin` (a real or authored ad edited by
+    hand), `snippet` (sentences cut from an annotated ad) or `real` (written by nobody here:
+    portal ads, the Telegram posts, the real-world texts of data/real/)."""
+    for prefix in ("authored", "twin", "snippet"):
+        if source.startswith(prefix):
+            return prefix
+    return "real"
+
+
+def assemble(raw: Path, out: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Every source in one frame: portal headers, invented companies for high-risk twins,
+    masking, the language and length filters and exact duplicates dropped (with counts)."""
     corpus = pd.concat(
         [
             load_real(raw),
-            load_telegram(raw, out / "labels" / "telegram.csv"),
             load_authored(out / "authored"),
+            real_frame(read_real(sorted((out / "real").glob("*.jsonl")))),
         ],
         ignore_index=True,
     )
@@ -268,58 +274,160 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
     if repeated:
         raise DataError(f"ids must be unique; repeated: {repeated[:5]}")
-    corpus["text"] = corpus["text"].map(mask_people)
+    real_world = corpus["source"].str.startswith("real_")
+    # real-world texts come masked by their importer (scripts/import_real_world.py); name
+    # patterns would mask brands in them ("atas nama Shopee")
+    corpus.loc[~real_world, "text"] = corpus.loc[~real_world, "text"].map(mask_people)
     corpus["language"] = corpus["text"].map(guess_language)
     n_words = corpus["text"].str.split().str.len()
     written = corpus["source"].str.startswith(HAND_WRITTEN)
-    keep = (n_words >= MIN_WORDS) & ((corpus["language"] == "id") | written)
+    keep = (n_words >= MIN_WORDS) & ((corpus["language"] == "id") | written | real_world)
     dropped = corpus.loc[~keep, "source"].value_counts().to_dict()
     corpus = corpus[keep].copy()
     corpus["normalized"] = corpus["text"].map(normalize)
     duplicated = corpus.duplicated("normalized")
     dropped_duplicates = corpus.loc[duplicated, "source"].value_counts().to_dict()
     corpus = corpus[~duplicated].reset_index(drop=True)
+    corpus["origin"] = corpus["source"].map(origin_of)
     link_twins(corpus)
-    normalized = corpus["normalized"].tolist()
+    return corpus, {
+        "dropped_non_indonesian_or_short": dropped,
+        "dropped_exact_duplicates": dropped_duplicates,
+    }
+
+
+def add_snippets(corpus: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """`corpus` with sentence-window snippets of its annotated ads appended (`snippets`): high-risk
+    windows that keep a medium/high flag of their ad, legitimate windows of legitimate ads, picked
+    so that length does not tell the labels apart. Real-world texts are left whole. A snippet
+    shares its ad's grouping key, so it always sits on its ad's side of a split."""
+    annotated = corpus[corpus["origin"] != "real"]
+    portal = corpus[(corpus["origin"] == "real") & ~corpus["source"].str.startswith("real_")]
+    parents = pd.concat([annotated, portal[portal["label"] == "legit"]])
+    pool = candidates(parents, default_catalogue(), seed)
+    pool["normalized"] = pool["text"].map(normalize)
+    pool = pool[~pool["normalized"].isin(set(corpus["normalized"]))].drop_duplicates("normalized")
+    chosen = balance(corpus, pool, seed)
+    chosen["source"] = "snippet_" + chosen["label"]
+    chosen["origin"] = "snippet"
+    chosen["language"] = chosen["text"].map(guess_language)
+    chosen["twin_of"] = ""
+    return pd.concat([corpus, chosen], ignore_index=True)
+
+
+def assign_splits(corpus: pd.DataFrame, seed: int, pinned: set[str] = frozenset()) -> pd.Series:
+    """`train`, `test` (the corpus's held-out split) or `real_test` (the real-world test split)
+    for each row, whole groups at a time. The groups of `pinned` ids (the demo listings, which
+    the shipped model must never have seen) are held out first. Then groups holding a
+    real-world text are split, a third of them to the real-world test (stratified by label and
+    by ≤ 30 words); the other groups 80/20."""
+    split = pd.Series("train", index=corpus.index)
+    real_world = corpus["source"].str.startswith("real_")
+    held = corpus["group"].isin(set(corpus.loc[corpus["id"].isin(pinned), "group"]))
+    split[held] = "test"
+    in_real = corpus["group"].isin(set(corpus.loc[real_world, "group"])) & ~held
+    short = corpus["text"].str.split().str.len() <= SHORT_WORDS
+    for rows, folds, test_name in ((in_real, 3, "real_test"), (~in_real & ~held, 5, "test")):
+        part = corpus[rows]
+        strata = part["label"] + np.where(short[rows], "_short", "") if folds == 3 else part["label"]
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+        _, test_idx = next(splitter.split(part, strata, part["group"]))
+        split[part.index[test_idx]] = test_name
+    # a held-out group keeps its real-world texts in the real-world test, its ads in the test
+    split[(split != "train") & real_world] = "real_test"
+    split[(split != "train") & ~real_world] = "test"
+    return split
+
+
+def assign_groups(corpus: pd.DataFrame) -> list[str]:
+    """A group per row: near-duplicates, same advertiser or source page, twins (`groups`); a
+    snippet takes its ad's group. Snippets do not link groups themselves: two ads sharing one
+    boilerplate sentence are not near-duplicates."""
+    parent = corpus["snippet_of"].fillna("")
+    own = corpus["key"].fillna("")
+    own = own.where(own != "", "ad:" + corpus["id"])
+    key_of = dict(zip(corpus["id"], own, strict=True))
+    keys = [key_of[ad] if ad else key_of[row] for row, ad in zip(corpus["id"], parent, strict=True)]
     groups = near_duplicate_groups(
-        corpus["text"].tolist(), keys=corpus["key"].tolist(), normalized=normalized
+        corpus["text"].tolist(),
+        keys=keys,
+        normalized=corpus["normalized"].tolist(),
+        linkable=(parent == "").tolist(),
     )
-    corpus["group"] = [f"g{g:05d}" for g in groups]
-    y = (corpus["label"] == "high_risk").to_numpy(dtype=int)
-    splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
-    _, test_idx = next(splitter.split(corpus, y, corpus["group"]))
-    is_test = np.zeros(len(corpus), dtype=bool)
-    is_test[test_idx] = True
-    train, test = corpus.loc[~is_test, COLUMNS], corpus.loc[is_test, COLUMNS]
+    return [f"g{g:05d}" for g in groups]
+
+
+def sample_weights(corpus: pd.DataFrame) -> np.ndarray:
+    """How much each row counts in training: 1, except real-world texts, which count
+    REAL_WEIGHT (they are what users meet), shared among near-duplicates of one template so
+    that no circulating template dominates (at most TEMPLATE_CAP rows' worth each)."""
+    weights = np.ones(len(corpus))
+    real_world = corpus["source"].str.startswith("real_").to_numpy()
+    templates = near_duplicate_groups(
+        corpus["text"][real_world].tolist(), normalized=corpus["normalized"][real_world].tolist()
+    )
+    size = pd.Series(templates).map(pd.Series(templates).value_counts()).to_numpy()
+    weights[real_world] = REAL_WEIGHT * np.minimum(1.0, TEMPLATE_CAP / size)
+    return weights
+
+
+def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
+    corpus, dropped = assemble(raw, out)
+    corpus = add_snippets(corpus, seed)
+    normalized = corpus["normalized"].tolist()
+    corpus["group"] = assign_groups(corpus)
+    corpus["weight"] = sample_weights(corpus).round(4)
+    corpus["snippet_of"] = corpus["snippet_of"].fillna("") if "snippet_of" in corpus else ""
+    corpus["source_url"] = corpus["source_url"].fillna("")
+    listings = out / "samples" / "listings.csv"
+    pinned = pd.read_csv(listings, dtype=str)["id"].tolist() if listings.exists() else []
+    split = assign_splits(corpus, seed, set(pinned))
+    train, test = corpus.loc[split == "train", COLUMNS], corpus.loc[split == "test", COLUMNS]
+    real_test = corpus.loc[split == "real_test", COLUMNS]
     out.mkdir(parents=True, exist_ok=True)
     train.to_csv(out / "train.csv", index=False)
     test.to_csv(out / "test.csv", index=False)
-    samples = demo_sample(test, seed)
+    real_test.to_csv(out / "real" / "test.csv", index=False)
+    samples = demo_sample(test, seed, keep=pinned)
     (out / "samples").mkdir(exist_ok=True)
     samples.to_csv(out / "samples" / "listings.csv", index=False)
+    labelled = corpus[split != "real_test"]
     stats = {
-        "rows": {"train": len(train), "test": len(test), "samples": len(samples)},
-        "by_source_and_label": corpus.groupby(["source", "label"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .to_dict(orient="records"),
-        "by_register_and_label": corpus.groupby(["register", "label"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .to_dict(orient="records"),
+        "rows": {
+            "train": len(train),
+            "test": len(test),
+            "real_test": len(real_test),
+            "samples": len(samples),
+        },
+        "by_origin_and_label": _counts(corpus, ["origin", "label"]),
+        "by_source_and_label": _counts(corpus, ["source", "label"]),
+        "by_register_and_label": _counts(corpus, ["register", "label"]),
+        "real_world": {
+            "by_split_and_label": _counts(
+                corpus[corpus["source"].str.startswith("real_")].assign(split=split), ["split", "label"]
+            ),
+            "by_kind_modus_label": _counts(
+                corpus[corpus["source"].str.startswith("real_")], ["source", "modus", "label"]
+            ),
+        },
+        "short_texts_by_label": _counts(
+            corpus[corpus["text"].str.split().str.len() <= SHORT_WORDS], ["origin", "label"]
+        ),
         "twin_pairs": int((corpus["twin_of"] != "").sum()),
         "high_risk_ads_per_red_flag": flag_counts(corpus[corpus["label"] == "high_risk"]),
         "groups": int(corpus["group"].nunique()),
         "largest_group": int(corpus["group"].value_counts().max()),
-        "dropped_non_indonesian_or_short": dropped,
-        "dropped_exact_duplicates": dropped_duplicates,
+        **dropped,
         "diversity": diversity_report(corpus, normalized=normalized),
-        "style_only_roc_auc": round(style_only_auc(corpus, seed=seed), 4),
+        "style_only_roc_auc": round(style_only_auc(labelled, seed=seed), 4),
+        "length_only_roc_auc": round(length_only_auc(labelled, seed=seed), 4),
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return stats
+
+
+def _counts(frame: pd.DataFrame, by: list[str]) -> list[dict[str, Any]]:
+    return frame.groupby(by).size().rename("n").reset_index().to_dict(orient="records")
 
 
 def link_twins(corpus: pd.DataFrame) -> None:
@@ -342,8 +450,13 @@ def flag_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in flags[flags != ""].value_counts().items()}
 
 
-def demo_sample(test: pd.DataFrame, seed: int, size: int = 100) -> pd.DataFrame:
-    """`size` listings from the test split: up to 45 authored ads (both labels), real ads for the rest."""
+def demo_sample(test: pd.DataFrame, seed: int, size: int = 100, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """`size` listings from the test split: the `keep` ids, in order, when they are all there
+    (the demo page's gallery picks from them), else up to 45 hand-written ads (both labels) and
+    real ads."""
+    if keep and set(keep) <= set(test["id"]):
+        return test.set_index("id").loc[list(keep), ["source", "text"]].reset_index()
+    test = test[test["origin"] != "snippet"]
     is_authored = test["source"].str.startswith(HAND_WRITTEN)
     authored = test[is_authored].sample(n=min(45, int(is_authored.sum())), random_state=seed)
     real = test[~is_authored].sample(

@@ -35,18 +35,24 @@ def near_duplicate_groups(
     keys: Sequence[str] | None = None,
     threshold: float = 0.5,
     normalized: Sequence[str] | None = None,
+    linkable: Sequence[bool] | None = None,
 ) -> np.ndarray:
     """An integer group id per text; equal ids must stay on the same side of a split.
-    Pass `normalized` (the texts through `normalize`) when the caller already has it."""
+    Pass `normalized` (the texts through `normalize`) when the caller already has it. Texts
+    that are not `linkable` (snippets of an ad: one shared boilerplate sentence would chain
+    unrelated ads together) join groups only through their key."""
     n = len(texts)
     normalized = normalize_many(texts) if normalized is None else normalized
     shingles = shingle_matrix(normalized)
+    if linkable is not None:
+        shingles = sparse.diags(np.asarray(linkable, dtype=float)) @ shingles
     sizes = np.asarray(shingles.sum(axis=1)).ravel()
     shared = (shingles @ shingles.T).tocoo()
     smaller = np.minimum(sizes[shared.row], sizes[shared.col])
     linked = (shared.row < shared.col) & (smaller > 0) & (shared.data >= threshold * smaller)
     rows, cols = [shared.row[linked]], [shared.col[linked]]
-    for labels in (normalized, keys):
+    whole = [text if linkable is None or linkable[i] else "" for i, text in enumerate(normalized)]
+    for labels in (whole, keys):
         if labels is None:
             continue
         first: dict[str, int] = {}

@@ -49,6 +49,17 @@ def mask_personal_data(text: str) -> str:
     return PHONE.sub(_mask_phone, text)
 
 
+def mask_contacts(text: str) -> str:
+    """Phone numbers, e-mail addresses and t.me/wa.me links masked, every other character kept
+    as written (fancy fonts and look-alike letters in a real post are evidence of obfuscation).
+    A number that only NFKC normalisation reveals (full-width digits) is masked too: then the
+    text comes back normalised."""
+    masked = _TME.sub(lambda m: f"{m.group(1)}/<akun>", PHONE.sub(_mask_phone, EMAIL.sub(MASKED_EMAIL, text)))
+    normalised = unicodedata.normalize("NFKC", masked)
+    revealed = mask_personal_data(normalised)
+    return masked if revealed == normalised else revealed
+
+
 def _mask_name(match: re.Match[str]) -> str:
     words = match.group(3).split()
     kept: list[str] = []

@@ -3,7 +3,9 @@
 A corpus where real legitimate ads are formal portal text and high-risk ads are hand-written chat
 posts teaches a model "portal style = safe". The check: train a classifier on style alone
 (length, line count, upper-case, punctuation, emoji and digit ratios) with the same grouped
-split as the real model. A high ROC-AUC means style leaks the label.
+split as the real model. A high ROC-AUC means style leaks the label. The length-only check is
+the same with a gradient-boosted classifier on words, characters and lines alone: a corpus of
+long legitimate ads and few short ones teaches "short = safe" (or the reverse).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
@@ -75,3 +78,25 @@ def style_only_auc(frame: pd.DataFrame, seed: int = 13, folds: int = 5) -> float
     """Grouped cross-validated ROC-AUC of the style-only classifier (0.5 = style says nothing)."""
     y = (frame["label"] == "high_risk").to_numpy(dtype=int)
     return float(roc_auc_score(y, style_only_scores(frame, seed, folds)))
+
+
+def length_features(texts: Iterable[str]) -> pd.DataFrame:
+    """Words, characters and lines of each text."""
+    return pd.DataFrame(
+        [(len(t.split()), len(t), t.count("\n") + 1) for t in texts], columns=["words", "chars", "lines"]
+    )
+
+
+def length_only_auc(frame: pd.DataFrame, seed: int = 13, folds: int = 5) -> float:
+    """Grouped cross-validated ROC-AUC of a gradient-boosted classifier on length alone."""
+    y = (frame["label"] == "high_risk").to_numpy(dtype=int)
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = cross_val_predict(
+        HistGradientBoostingClassifier(random_state=seed),
+        length_features(frame["text"]),
+        y,
+        groups=frame["group"],
+        cv=splitter,
+        method="predict_proba",
+    )[:, 1]
+    return float(roc_auc_score(y, scores))
