@@ -82,7 +82,7 @@ def test_score_returns_red_flags_with_spans_on_the_submitted_text(server: Server
 
 def test_short_text_comes_with_a_warning(server: Server) -> None:
     status, body, _ = server.call("POST", "/v1/score", {"text": "kerja di Kamboja", "lang": "en"})
-    assert status == 200 and body["warnings"] and "short text (3 words)" in body["warnings"][0]
+    assert status == 200 and body["warnings"] and "very short text (3 words)" in body["warnings"][0]
 
 
 def test_batch_returns_library_scores_in_input_order(server: Server, tiny_model: Model) -> None:

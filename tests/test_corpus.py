@@ -14,9 +14,10 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from tppo_screen.artifacts import load_model
+from tppo_screen.realworld import read_real
 from tppo_screen.scoring import score_frame
-from tppo_screen.style import style_only_auc
-from tppo_screen.text import EMAIL, PHONE
+from tppo_screen.style import length_only_auc, style_only_auc
+from tppo_screen.text import EMAIL, PHONE, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -46,6 +47,83 @@ def style_auc(corpus: pd.DataFrame) -> float:
 
 def test_style_alone_does_not_give_the_label_away(style_auc: float) -> None:
     assert style_auc <= 0.70, f"style-only classifier reaches ROC-AUC {style_auc:.3f} on the grouped split"
+
+
+def test_length_alone_does_not_give_the_label_away(corpus: pd.DataFrame) -> None:
+    auc = length_only_auc(corpus)
+    assert auc <= 0.65, (
+        f"a gradient-boosted classifier on words, characters and lines reaches ROC-AUC {auc:.3f}"
+    )
+
+
+def test_short_texts_are_plenty_in_both_classes(corpus: pd.DataFrame) -> None:
+    short = corpus[corpus["text"].str.split().str.len() <= 30]
+    counts = short["label"].value_counts()
+    assert counts["high_risk"] >= 1000 and counts["legit"] >= 1000, counts.to_dict()
+    posts = corpus[
+        corpus["source"].str.startswith("authored") & corpus["text"].str.split().str.len().between(8, 40)
+    ]
+    written = posts["label"].value_counts()  # hand-written short posts: WA broadcasts, captions, replies
+    assert written["high_risk"] >= 500 and written["legit"] >= 500, written.to_dict()
+
+
+@pytest.fixture(scope="module")
+def real_world() -> pd.DataFrame:
+    rows = read_real(sorted((DATA / "real").glob("*.jsonl")))
+    return pd.DataFrame([row.model_dump(by_alias=True) for row in rows])
+
+
+def test_real_world_texts_are_at_least_300_per_label_with_their_sources(real_world: pd.DataFrame) -> None:
+    counts = real_world["label"].value_counts()
+    assert counts["high_risk"] >= 300 and counts["legit"] >= 300, counts.to_dict()
+    assert real_world["source_url"].str.match(r"https?://").all() and real_world["reason"].str.strip().all()
+    assert set(real_world["modus"][real_world["label"] == "high_risk"]) >= {
+        "scam_compound",
+        "nonprocedural_migration",
+        "fishing",
+        "entertainment",
+        "domestic_work",
+        "fake_internship",
+        "hoax_official",
+        "task_scam",
+    }
+
+
+def test_real_world_texts_carry_no_phone_numbers_emails_or_unmasked_names(real_world: pd.DataFrame) -> None:
+    leaks = [
+        text[:80]
+        for text in real_world["text"]
+        if any(m.group(0) != "<email>" for m in EMAIL.finditer(text))
+        or any("x" not in m.group(0) for m in PHONE.finditer(text))
+        or "[nama]" in text
+    ]
+    assert not leaks, leaks[:3]
+
+
+def test_the_real_world_test_split_shares_no_group_or_text_with_training(corpus: pd.DataFrame) -> None:
+    real_test = pd.read_csv(DATA / "real" / "test.csv", dtype=str, keep_default_na=False)
+    assert len(real_test) >= 150 and set(real_test["label"]) == {"high_risk", "legit"}
+    train = corpus[corpus["split"] == "train"]
+    assert not set(real_test["group"]) & set(train["group"])
+    assert not set(real_test["text"].map(normalize)) & set(train["text"].map(normalize))
+    pages = train.loc[train["source_url"] != "", "source_url"].str.replace(r"[?#].*$", "", regex=True)
+    news = real_test["source_url"][~real_test["source_url"].str.contains("github.com")]
+    assert not set(news.str.replace(r"[?#].*$", "", regex=True)) & set(pages)
+
+
+def test_snippets_sit_with_their_ad_and_keep_its_evidence(corpus: pd.DataFrame) -> None:
+    from tppo_screen.redflags import default_catalogue
+
+    snippets = corpus[corpus["origin"] == "snippet"]
+    assert len(snippets) > 1000
+    parents = corpus.set_index("id")
+    assert (parents.loc[snippets["snippet_of"], "group"].to_numpy() == snippets["group"].to_numpy()).all()
+    assert (parents.loc[snippets["snippet_of"], "split"].to_numpy() == snippets["split"].to_numpy()).all()
+    catalogue = default_catalogue()
+    for snippet in snippets[snippets["label"] == "high_risk"].head(300).itertuples():
+        flags = set(snippet.red_flags.split(";"))
+        found = {m.id for m in catalogue.match(snippet.text) if m.kind == "red" and m.severity != "low"}
+        assert found & flags, snippet.id
 
 
 def test_shipped_model_is_far_above_the_style_baseline(corpus: pd.DataFrame, style_auc: float) -> None:

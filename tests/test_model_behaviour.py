@@ -99,3 +99,69 @@ def test_legitimacy_cues_lower_the_risk_of_an_overseas_ad(model: Model) -> None:
     licensed = f"{plain} {cues}"
     before, after = (s.score for s in score_texts(model, [plain, licensed]))
     assert before is not None and after is not None and after < before / 10
+
+
+def test_no_red_flag_lowers_a_score_and_no_cue_raises_one(model: Model) -> None:
+    weights = model.flag_weights
+    assert weights is not None
+    wrong = {
+        entry.id: weights[entry.id]
+        for entry in model.catalogue.entries
+        if (entry.kind == "red" and weights[entry.id] < 0)
+        or (entry.kind == "green" and weights[entry.id] > 0)
+    }
+    assert not wrong, wrong
+    result = score_texts(model, [BLATANT[0] + " PT Maju (SIP2MI No. 12/2025), terdaftar SISKOP2MI."])[0]
+    lowered, raised = " ".join(result.reasons.lowered), " ".join(result.reasons.raised)
+    assert all(hit.label not in lowered for hit in result.red_flags)
+    assert all(hit.label not in raised for hit in result.green_flags)
+
+
+def test_top_terms_are_not_function_words_or_numbers(model: Model) -> None:
+    from tppo_screen.pipeline import says_something
+
+    texts = pd.read_csv(DATA_DIR / "test.csv", dtype=str, keep_default_na=False)["text"].head(300).tolist()
+    terms = {term.term for result in score_texts(model, texts, top_k=8) for term in result.top_terms}
+    assert terms and all(says_something(term) for term in terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the short posts: a role abroad, pay in dollars, travel paid, a WhatsApp number
+        "Loker Malaysia tanpa pengalaman, visa turis dulu nanti diurus",
+        "Lowongan ABK kapal Taiwan tanpa pengalaman, gaji dollar",
+        "Dicari admin CS untuk kantor di Kamboja, gaji 15jt, tanpa pengalaman, p4sp0r dibantu, "
+        "tiket ditanggung. WA only 08xx-xxxx-xxxx",
+        "Admin CS Phnom Penh, gaji $1000, tiket & visa ditanggung. WA 08xx-xxxx-xxxx",
+    ],
+)
+def test_short_lures_score_high(model: Model, text: str) -> None:
+    assert score_texts(model, [text])[0].level == "high"
+
+
+@pytest.mark.parametrize(
+    "plain, hidden",
+    [
+        (
+            "Dicari admin CS di Kamboja, gaji 15jt, paspor dibantu",
+            "Dicari admin CS di Kam\u200bboja, g\u00adaji 15jt, p\u0430sp\u043er dibantu",
+        ),
+        (
+            "Kerja di Malaysia, visa turis dulu, gaji 30 jt",
+            "Kerja di M-a-l-a-y-s-i-a, v1sa tur1s dulu, g4ji 3O jt",
+        ),
+    ],
+)
+def test_obfuscation_does_not_lower_the_score(model: Model, plain: str, hidden: str) -> None:
+    a, b = (s.score for s in score_texts(model, [plain, hidden]))
+    assert a is not None and b is not None and abs(a - b) < 0.1, (a, b)
+
+
+def test_an_offer_told_in_the_third_person_is_scored_on_its_terms(model: Model) -> None:
+    reported = (
+        "Korban dijanjikan bekerja sebagai admin di Kamboja dengan gaji 15 juta, tiket dan visa "
+        "ditanggung, lalu paspornya ditahan."
+    )
+    result = score_texts(model, [reported])[0]
+    assert result.level == "high" and "reported_lure" in {hit.id for hit in result.red_flags}

@@ -78,6 +78,12 @@ def test_word_features_keep_no_ngram_of_function_words_or_numbers_alone() -> Non
 
     data = pd.read_csv(TINY)
     y = (data["label"] == "high_risk").to_numpy(dtype=int)
-    vocabulary = build_pipeline().fit(data["text"].tolist(), y).named_steps["features"].transformer_list[0][1].vocabulary_
+    vocabulary = (
+        build_pipeline()
+        .fit(data["text"].tolist(), y)
+        .named_steps["features"]
+        .transformer_list[0][1]
+        .vocabulary_
+    )
     assert vocabulary and all(says_something(term) for term in vocabulary)
     assert not says_something("tidak") and not says_something("boleh 18") and says_something("tanpa biaya")

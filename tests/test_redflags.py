@@ -22,7 +22,11 @@ def test_shipped_catalogue_covers_every_red_flag_id_of_the_taxonomy() -> None:
     red = {e.id for e in catalogue.entries if e.kind == "red"}
     assert set(redflag_ids()) <= red
     # signs beyond the taxonomy: hoax official recruitment and offers reported in the third person
-    assert red - set(redflag_ids()) == {"official_name_private_channel", "mass_hiring_any_level", "reported_lure"}
+    assert red - set(redflag_ids()) == {
+        "official_name_private_channel",
+        "mass_hiring_any_level",
+        "reported_lure",
+    }
     assert all(e.explanation["id"] and e.explanation["en"] and e.sources for e in catalogue.entries)
 
 
@@ -144,3 +148,10 @@ def test_a_negation_reaches_only_the_words_it_governs(text: str, flag: str) -> N
 )
 def test_hidden_characters_and_look_alike_letters_do_not_hide_a_flag(text: str, flag: str) -> None:
     assert flag in ids(text)
+
+
+def test_an_unless_phrase_in_the_same_sentence_cancels_a_match() -> None:
+    assert "upfront_fees" not in ids(
+        "Pengguna jasa (majikan) dikenakan biaya admin Rp700 ribu untuk kontrak."
+    )
+    assert "upfront_fees" in ids("Pelamar dikenakan biaya admin Rp700 ribu. Majikan menyediakan mess.")

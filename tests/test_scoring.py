@@ -115,6 +115,21 @@ def test_warnings_flag_short_and_english_texts_only(tiny_model: Model) -> None:
     short, en, plain = score_texts(
         tiny_model, ["Admin Kamboja gaji 15jt", english, indonesian], language="en"
     )
-    assert short.warnings and "short text (4 words)" in short.warnings[0]
+    assert short.warnings and "very short text (4 words)" in short.warnings[0]
     assert en.warnings == ["the text looks English: the model was trained on Indonesian ads"]
     assert plain.warnings == []
+
+
+def test_reasons_say_in_words_what_raised_and_what_lowered_the_score() -> None:
+    from tppo_screen.scoring import FlagHit, SpanOut, Term, reasons_in_words
+
+    def hit(flag_id: str, label: str, weight: float | None, words: str) -> FlagHit:
+        span = SpanOut(start=0, end=len(words), text=words)
+        return FlagHit(id=flag_id, severity="high", label=label, explanation="", spans=[span], weight=weight)
+
+    red = [hit("tourist_visa", "Tourist visa", 5.8, "visa turis"), hit("x", "Unweighted", None, "x")]
+    green = [hit("licensed_p3mi", "Licensed agency", -1.7, "SIP2MI"), hit("c", "Cancelled cue", 0.0, "c")]
+    terms = [Term(term="gaji dolar", weight=0.9), Term(term="kontrak kerja", weight=-0.4)]
+    reasons = reasons_in_words(red, green, terms, language="en")
+    assert reasons.raised == ["Tourist visa: “visa turis”", "the words “gaji dolar”"]
+    assert reasons.lowered == ["Licensed agency: “SIP2MI”", "the words “kontrak kerja”"]

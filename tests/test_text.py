@@ -165,7 +165,10 @@ def test_the_letter_o_in_an_amount_is_a_zero(raw: str, token: str) -> None:
 def test_spans_point_into_the_text_as_written_when_hidden_characters_are_dropped() -> None:
     text = "kerja di Kam\u200bboja, p\u0430spor dibantu"
     folded = fold(text)
-    spans = {word: text[start:end] for word, start, end in zip(folded.words, folded.starts, folded.ends)}
+    spans = {
+        word: text[start:end]
+        for word, start, end in zip(folded.words, folded.starts, folded.ends, strict=True)
+    }
     assert spans["kamboja"] == "Kam\u200bboja" and spans["paspor"] == "p\u0430spor"
 
 

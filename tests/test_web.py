@@ -223,6 +223,8 @@ def test_pasted_ad_with_emoji_gets_a_gauge_level_and_highlights_on_the_api_spans
     mark = page.locator(f'#check-result mark.hl[data-start="{visa["start"]}"]')
     expect(mark).to_have_text("visa turis")
     expect(mark).to_have_class("hl sev-high")
+    # what raised the score, in the words the API gives
+    expect(page.locator("#check-result .reasons-raised li")).to_have_text(body["reasons"]["raised"])
     visit.shot("02-paste-score")
     assert not visit.console_errors, visit.console_errors
 
@@ -398,7 +400,7 @@ def test_phone_width_375_has_no_horizontal_scroll(browser: Browser, server: Serv
 def test_warnings_for_short_or_english_text_are_shown(visit: Visit) -> None:
     warnings = visit.page.locator("#check-result .warnings li")
     _check(visit, "Kerja di Kamboja, gaji besar")
-    expect(warnings).to_have_text(["teks pendek (5 kata): skor untuk iklan di bawah 15 kata kurang andal"])
+    expect(warnings).to_have_text(["teks sangat pendek (5 kata): model dilatih dengan teks minimal 8 kata"])
     english = (
         "We are hiring customer service staff for our office in Cambodia. The salary is very good, "
         "no experience is needed, and we pay for your ticket and your passport."

@@ -42,7 +42,7 @@ from tppo_screen.artifacts import Model, ModelCard, Thresholds, load_model
 from tppo_screen.config import Settings
 from tppo_screen.errors import ModelError
 from tppo_screen.redflags import Kind, Severity
-from tppo_screen.scoring import FlagHit, Score, Term, score_texts
+from tppo_screen.scoring import FlagHit, Reasons, Score, Term, score_texts
 from tppo_screen.webpage import add_web_page
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ class ScoreResult(BaseModel):
     )
     green_flags: list[FlagHit] = Field(description="legitimacy cues found: accountability signs")
     top_terms: list[Term] = Field(description="words that moved the score most: > 0 towards risk")
+    reasons: Reasons = Field(description="what raised and what lowered the score, in plain words (`lang`)")
     warnings: list[str] = Field(description="why this score may be less reliable (short or English text)")
 
 
@@ -512,6 +513,7 @@ def _result(model: Model, item_id: str | int | None, score: Score) -> ScoreResul
         red_flags=score.red_flags,
         green_flags=score.green_flags,
         top_terms=score.top_terms,
+        reasons=score.reasons,
         warnings=score.warnings,
     )
 

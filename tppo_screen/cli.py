@@ -145,6 +145,7 @@ def check(
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     out.print(Panel(_highlighted(text, result), title="the ad", title_align="left"))
+    _print_reasons(result, language)
     _print_flags(result)
     if result.top_terms:
         table = Table(
@@ -166,6 +167,21 @@ def _highlighted(text: str, result: Score) -> Text:
         for span in hit.spans:
             rendered.stylize(SEVERITY_STYLE[hit.severity], span.start, span.end)
     return rendered
+
+
+_REASON_TITLES = {
+    "id": ("Menaikkan skor", "Menurunkan skor", "tidak ada"),
+    "en": ("Raised the score", "Lowered the score", "nothing"),
+}
+
+
+def _print_reasons(result: Score, language: str) -> None:
+    """What raised and what lowered the score, in plain words (`Score.reasons`)."""
+    up, down, nothing = _REASON_TITLES[language]
+    for title, lines, style in ((up, result.reasons.raised, "red"), (down, result.reasons.lowered, "green")):
+        out.print(
+            f"[bold {style}]{title}:[/] " + (escape("; ".join(lines)) if lines else f"[dim]{nothing}[/]")
+        )
 
 
 def _print_flags(result: Score) -> None:
@@ -430,13 +446,21 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
 @app.command()
 def train(
     data: Annotated[
-        Path, typer.Argument(help="Labelled CSV: text, label (high_risk|legit), optional group, source.")
+        Path,
+        typer.Argument(
+            help="Labelled CSV: text, label (high_risk|legit); optional group, source, register, weight "
+            "(how much a row counts), snippet_of."
+        ),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Model file to write (.joblib); the card goes beside it.")
     ],
     test: Annotated[
         Path | None, typer.Option(help="Held-out labelled CSV whose metrics go in the card.")
+    ] = None,
+    real_test: Annotated[
+        Path | None,
+        typer.Option(help="The real-world test split (data/real/test.csv): its metrics go in the card too."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same data and seed give the same model.")] = 13,
     folds: Annotated[int, typer.Option(min=2, help="Grouped cross-validation folds.")] = 5,
@@ -449,7 +473,9 @@ def train(
     ] = None,
 ) -> None:
     """Train a model with grouped cross-validation; save it with its model card. The red-flag
-    catalogue becomes part of the model: each flag and cue is a feature with a learned weight."""
+    catalogue becomes part of the model: each flag and cue is a feature with a learned weight,
+    a red flag's held ≥ 0 and a cue's ≤ 0. With `source` and `register` columns the thresholds
+    keep false alarms within a budget per kind of legitimate text (see the card's notes)."""
     from tppo_screen.artifacts import save_model
     from tppo_screen.stem import DEFAULT_OVERRIDES
     from tppo_screen.train import train as train_model
@@ -459,6 +485,7 @@ def train(
             data,
             name=output.stem,
             test_path=test,
+            real_test_path=real_test,
             seed=seed,
             folds=folds,
             overrides_path=stem_overrides or DEFAULT_OVERRIDES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,20 +96,33 @@ def per_source_rates(
     return rates
 
 
-def per_register_rates(
-    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
-) -> dict[str, Any]:
-    """Per register (formal/informal): recall of high-risk ads and false-positive rate of legit
-    ones at `high`. A model that learned style instead of red flags shows it here."""
+LENGTH_BANDS = ((0, 30, "≤ 30 words"), (31, 100, "31–100 words"), (101, 10**9, "> 100 words"))
+
+
+def length_band(text: str) -> str:
+    """The length band of a text: ≤ 30, 31–100 or > 100 words."""
+    words = len(str(text).split())
+    return next(name for low, high, name in LENGTH_BANDS if low <= words <= high)
+
+
+def rates_by(keys: pd.Series, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds) -> dict[str, Any]:
+    """Per value of `keys`: its high-risk ads and the share of them at `high` and at `medium` or
+    above (recall), its legitimate ads and the share of them at `high` (false alarms), and the
+    ROC-AUC within the group when it holds both labels. A model that learned style, length or
+    register instead of red flags shows it here."""
     rates: dict[str, Any] = {}
-    for register, idx in frame.groupby("register").indices.items():
+    for key, idx in keys.astype(str).groupby(keys.astype(str).to_numpy()).indices.items():
         positives, negatives = idx[y[idx] == 1], idx[y[idx] == 0]
-        rates[str(register)] = {
+        row: dict[str, Any] = {
             "high_risk_rows": int(len(positives)),
             "recall_at_high": _share(scores[positives] >= thresholds.high),
+            "recall_at_medium": _share(scores[positives] >= thresholds.medium),
             "legit_rows": int(len(negatives)),
             "false_positive_rate_at_high": _share(scores[negatives] >= thresholds.high),
         }
+        if len(positives) and len(negatives):
+            row["roc_auc"] = round(float(roc_auc_score(y[idx], scores[idx])), 4)
+        rates[str(key)] = row
     return rates
 
 
@@ -152,13 +166,16 @@ def twin_pair_accuracy(frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray) -
 def breakdowns(
     frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
 ) -> dict[str, Any]:
-    """Whatever breakdowns the frame's columns allow: by source, by register, per red flag,
-    and counterfactual-twin pairs."""
+    """Whatever breakdowns the frame's columns allow: by source, source kind (`origin`:
+    authored, twin, snippet, real), length band, modus and register; per red flag; and
+    counterfactual-twin pairs."""
     result: dict[str, Any] = {}
     if "source" in frame.columns:
         result["by_source"] = per_source_rates(frame, y, scores, thresholds)
-    if "register" in frame.columns:
-        result["by_register"] = per_register_rates(frame, y, scores, thresholds)
+    for column, name in (("origin", "by_origin"), ("modus", "by_modus"), ("register", "by_register")):
+        if column in frame.columns:
+            result[name] = rates_by(frame[column], y, scores, thresholds)
+    result["by_length"] = rates_by(frame["text"].map(length_band), y, scores, thresholds)
     if "red_flags" in frame.columns:
         result["by_red_flag"] = per_red_flag_recall(frame, y, scores, thresholds)
     if {"id", "twin_of"} <= set(frame.columns):
@@ -166,13 +183,52 @@ def breakdowns(
     return result
 
 
-def choose_thresholds(y: np.ndarray, scores: np.ndarray, medium_recall: float = 0.97) -> Thresholds:
-    """`high` maximises F1 on held-out scores; `medium` is the highest threshold that still
-    catches `medium_recall` of high-risk ads (never above `high`)."""
-    precision, recall, cut = precision_recall_curve(y, scores)
-    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
-    high = float(cut[int(np.argmax(f1))])
-    medium = float(cut[recall[:-1] >= medium_recall].max())
+@dataclass(frozen=True)
+class Budget:
+    """At most `rate` of the legitimate texts picked by `mask` may score `high` (`name` says
+    which texts, in the card)."""
+
+    name: str
+    mask: np.ndarray
+    rate: float
+
+
+def _share_at_or_above(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold, the share of `scores` at or above it."""
+    ordered = np.sort(scores)
+    return (len(ordered) - np.searchsorted(ordered, thresholds, side="left")) / max(len(ordered), 1)
+
+
+def choose_thresholds(
+    y: np.ndarray,
+    scores: np.ndarray,
+    medium_recall: float = 0.97,
+    budgets: Sequence[Budget] = (),
+    recall_mask: np.ndarray | None = None,
+) -> Thresholds:
+    """`high`: with `budgets`, of the thresholds that keep every budget, the one that best
+    separates the texts of `recall_mask` (the most high-risk ones caught minus the legitimate
+    ones flagged, Youden's J); without budgets, the threshold that maximises F1. `medium`: the
+    highest threshold that still catches `medium_recall` of the high-risk texts (of those in
+    `recall_mask`, when given), never above `high`."""
+    mask = np.ones(len(y), dtype=bool) if recall_mask is None else recall_mask
+    if budgets:
+        candidates = np.unique(scores[(y == 1) & mask])
+        feasible = np.ones(len(candidates), dtype=bool)
+        for budget in budgets:
+            feasible &= _share_at_or_above(scores[budget.mask & (y == 0)], candidates) <= budget.rate
+        if not feasible.any():
+            raise DataError("no threshold keeps every false-alarm budget; the model cannot be used as is")
+        j = _share_at_or_above(scores[mask & (y == 1)], candidates) - _share_at_or_above(
+            scores[mask & (y == 0)], candidates
+        )
+        high = float(candidates[feasible][int(np.argmax(j[feasible]))])
+    else:
+        precision, recall, cut = precision_recall_curve(y, scores)
+        f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+        high = float(cut[int(np.argmax(f1))])
+    positives = np.sort(scores[(y == 1) & mask])
+    medium = float(positives[int(np.floor((1 - medium_recall) * len(positives)))]) if len(positives) else high
     return Thresholds(medium=min(medium, high), high=high)
 
 

@@ -12,7 +12,9 @@ Pattern language (one phrase per pattern; see the header of redflags.toml):
 - words separated by spaces must follow each other;
 - `a|b|c` — any of these words; `kerja*` — a word starting with "kerja"; `*tahan` — ending;
 - `~N` — up to N other words in between;
-- an entry may list `requires`: patterns of which at least one must also occur in the ad.
+- an entry may list `requires`: patterns of which at least one must also occur in the ad;
+- and `unless`: patterns that cancel a match in the same sentence ("biaya admin … dikenakan
+  kepada majikan" is the employer's fee, not the worker's).
 - With `negation = true` (the default), a match that starts inside the scope of a negator
   (tidak, tanpa, bukan, jangan, …), or contains one, does not count: "tidak dipungut biaya"
   never fires `upfront_fees`. A negator governs the words attached to it: at most three words
@@ -75,6 +77,7 @@ class Entry:
     explanation: dict[str, str]
     patterns: tuple[str, ...]
     requires: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
     negation: bool = True
     ilo_indicator: str = ""
     sources: tuple[str, ...] = ()
@@ -96,11 +99,11 @@ class _Step:
 class _Pattern:
     entry: int
     steps: tuple[_Step, ...]
-    requirement: bool = False  # a `requires` pattern of entry `entry`
+    role: str = "main"  # or "requirement" (a `requires` pattern), "exception" (an `unless` one)
     negatable: bool = True  # False when the pattern itself spells a negation ("tanpa pengalaman")
 
 
-def _compile_pattern(source: str, entry: int, where: str, requirement: bool = False) -> _Pattern:
+def _compile_pattern(source: str, entry: int, where: str, role: str = "main") -> _Pattern:
     steps: list[_Step] = []
     gap = 0
     for part in source.lower().split():
@@ -121,7 +124,7 @@ def _compile_pattern(source: str, entry: int, where: str, requirement: bool = Fa
     if gap:
         raise CatalogueError(f"{where}: pattern {source!r} cannot end with a gap")
     negatable = not any(step.words & NEGATORS for step in steps)
-    return _Pattern(entry, tuple(steps), requirement, negatable)
+    return _Pattern(entry, tuple(steps), role, negatable)
 
 
 def _match_rest(steps: tuple[_Step, ...], words: list[str], i: int, k: int = 0) -> int | None:
@@ -161,7 +164,8 @@ class Catalogue:
         for n, entry in enumerate(entries):
             where = f"{source}: entry {entry.id!r}"
             compiled = [_compile_pattern(p, n, where) for p in entry.patterns]
-            compiled += [_compile_pattern(p, n, where, requirement=True) for p in entry.requires]
+            compiled += [_compile_pattern(p, n, where, "requirement") for p in entry.requires]
+            compiled += [_compile_pattern(p, n, where, "exception") for p in entry.unless]
             for pattern in compiled:
                 first = pattern.steps[0]
                 for word in first.words:
@@ -202,14 +206,23 @@ class Catalogue:
         scopes = _negation_scopes(folded, hits) if any(w in NEGATORS for w in words) else {}
         found: dict[int, list[tuple[int, int]]] = {}
         required: set[int] = set()
+        excepted: set[tuple[int, int]] = set()  # (entry, sentence) where an `unless` pattern matched
         for pattern, i, end in hits:
             entry = self.entries[pattern.entry]
             if scopes and entry.negation and pattern.negatable and _negated(scopes, i, end):
                 continue
-            if pattern.requirement:
+            if pattern.role == "requirement":
                 required.add(pattern.entry)
+            elif pattern.role == "exception":
+                excepted.add((pattern.entry, folded.sentences[i]))
             else:
                 found.setdefault(pattern.entry, []).append((i, end))
+        if excepted:
+            found = {
+                n: kept
+                for n, spans in found.items()
+                if (kept := [(i, j) for i, j in spans if (n, folded.sentences[i]) not in excepted])
+            }
         matches = []
         for n in sorted(found):
             entry = self.entries[n]
@@ -271,6 +284,7 @@ def _entry(raw: dict, kind: Kind, where: str) -> Entry:
             explanation={"id": str(raw["explain_id"]), "en": str(raw["explain_en"])},
             patterns=tuple(str(p) for p in raw["patterns"]),
             requires=tuple(str(p) for p in raw.get("requires", ())),
+            unless=tuple(str(p) for p in raw.get("unless", ())),
             negation=bool(raw.get("negation", True)),
             ilo_indicator=str(raw.get("ilo_indicator", "")),
             sources=tuple(str(s) for s in raw.get("sources", ())),

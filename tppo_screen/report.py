@@ -64,6 +64,36 @@ def worst_errors(
     return out
 
 
+GROUP_TABLES = (
+    ("by_origin", "By source kind (authored, twin, snippet, real)"),
+    ("by_length", "By length"),
+    ("by_register", "By register"),
+    ("by_modus", "By modus"),
+)
+
+
+def _group_table(rates: dict[str, Any]) -> list[str]:
+    """A Markdown table of `evaluate.rates_by` rows."""
+    lines = [
+        "| group | high-risk | recall at `high` | recall at `medium` | legit | false alarms at `high` "
+        "| ROC-AUC |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for group, row in rates.items():
+        recall = (
+            (f"{row['recall_at_high']:.3f}", f"{row['recall_at_medium']:.3f}")
+            if row["high_risk_rows"]
+            else ("–", "–")
+        )
+        alarms = f"{row['false_positive_rate_at_high']:.3f}" if row["legit_rows"] else "–"
+        auc = f"{row['roc_auc']:.3f}" if "roc_auc" in row else "–"
+        lines.append(
+            f"| {group} | {row['high_risk_rows']:,} | {recall[0]} | {recall[1]} | "
+            f"{row['legit_rows']:,} | {alarms} | {auc} |"
+        )
+    return lines
+
+
 def _save(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
@@ -106,19 +136,9 @@ def _markdown(model: Model, data_name: str, metrics: dict[str, Any], errors: dic
         lines += ["", "## By source", "", "| source | ads | label | share at `high` |", "|---|---|---|---|"]
         for source, row in metrics["by_source"].items():
             lines.append(f"| {source} | {row['rows']:,} | {row['label']} | {row['share_high']:.3f} |")
-    if "by_register" in metrics:
-        lines += [
-            "",
-            "## By register",
-            "",
-            "| register | high-risk ads | recall at `high` | legit ads | false-positive rate at `high` |",
-            "|---|---|---|---|---|",
-        ]
-        for register, row in metrics["by_register"].items():
-            lines.append(
-                f"| {register} | {row['high_risk_rows']:,} | {row['recall_at_high']:.3f} | "
-                f"{row['legit_rows']:,} | {row['false_positive_rate_at_high']:.3f} |"
-            )
+    for key, title in GROUP_TABLES:
+        if key in metrics:
+            lines += ["", f"## {title}", "", *_group_table(metrics[key])]
     if "by_red_flag" in metrics:
         lines += [
             "",

@@ -70,6 +70,16 @@ class FlagHit(BaseModel):
     )
 
 
+class Reasons(BaseModel):
+    """What moved the score, in plain words: the signs and words that raised it and those that
+    lowered it, strongest first (their weights are in `red_flags`, `green_flags`, `top_terms`).
+    A red flag is only ever listed as raising the score and a cue as lowering it: the model's
+    weights are held to that sign in training."""
+
+    raised: list[str] = Field([], description="what pushed the score up, strongest first")
+    lowered: list[str] = Field([], description="what pushed the score down, strongest first")
+
+
 class Score(BaseModel):
     """The score of one ad."""
 
@@ -80,6 +90,7 @@ class Score(BaseModel):
         [], description="legitimacy cues: accountability signs that lower the risk"
     )
     top_terms: list[Term] = []
+    reasons: Reasons = Field(Reasons(), description="what raised and what lowered the score, in plain words")
     warnings: list[str] = Field([], description="why this score may be less reliable than usual")
     error: str | None = None
 
@@ -99,15 +110,15 @@ def text_problem(value: Any) -> str | None:
     return None
 
 
-SHORT_WORDS = 15  # fewer words than the shortest real portal ads: little for the model to read
+SHORT_WORDS = 8  # fewer words than any text the model was trained on (one-line posts of 8+ are)
 ENGLISH_SHARE = 0.15  # share of English function words above which an ad reads as English
 _ENGLISH = frozenset(
     "the and to of a in for with you we our is are will be your on as this that an or".split()
 )
 _WARNINGS = {
     "short": {
-        "id": "teks pendek ({n} kata): skor untuk iklan di bawah {limit} kata kurang andal",
-        "en": "short text ({n} words): scores of ads under {limit} words are less reliable",
+        "id": "teks sangat pendek ({n} kata): model dilatih dengan teks minimal {limit} kata",
+        "en": "very short text ({n} words): the model was trained on texts of {limit} words or more",
     },
     "english": {
         "id": "teks tampaknya berbahasa Inggris: model dilatih dengan iklan berbahasa Indonesia",
@@ -125,6 +136,31 @@ def text_warnings(folded: Folded, language: Literal["id", "en"] = "id") -> list[
     if sum(1 for word in words if word in _ENGLISH) / len(words) >= ENGLISH_SHARE:
         return [_WARNINGS["english"][language]]
     return []
+
+
+REASONS_SHOWN = 5  # lines per side: more than a room can take in
+_WORDS_PHRASE = {"id": "kata “{term}”", "en": "the words “{term}”"}
+
+
+def reasons_in_words(
+    red: list[FlagHit], green: list[FlagHit], terms: list[Term], language: Literal["id", "en"] = "id"
+) -> Reasons:
+    """The plain-word summary of a score: each sign as its label and the words that fired it,
+    each term as the (stemmed) words, on the side its weight pushes; signs without a weight
+    (another catalogue) or with weight 0 (a cue beside a high-severity red flag) are left out."""
+
+    def sign(hit: FlagHit) -> str:
+        quoted = ", ".join(f"“{span.text.strip()}”" for span in hit.spans[:2])
+        return f"{hit.label}: {quoted}" if quoted else hit.label
+
+    up = [(hit.weight, sign(hit)) for hit in red if hit.weight]
+    down = [(-hit.weight, sign(hit)) for hit in green if hit.weight]
+    up += [(t.weight, _WORDS_PHRASE[language].format(term=t.term)) for t in terms if t.weight > 0]
+    down += [(-t.weight, _WORDS_PHRASE[language].format(term=t.term)) for t in terms if t.weight < 0]
+    ranked = [
+        [line for _, line in sorted(side, key=lambda item: -item[0])][:REASONS_SHOWN] for side in (up, down)
+    ]
+    return Reasons(raised=ranked[0], lowered=ranked[1])
 
 
 def risk_levels(scores: np.ndarray, thresholds: Thresholds) -> np.ndarray:
@@ -223,12 +259,16 @@ def score_texts(
         for j, i in enumerate(chunk):
             matches = found[j] if own else catalogue.match_folded(folded[j])
             hits = _flag_hits(matches, catalogue, weights, language)
+            red = [hit for hit, m in zip(hits, matches, strict=True) if m.kind == "red"]
+            green = [hit for hit, m in zip(hits, matches, strict=True) if m.kind == "green"]
+            terms = _top_terms(model, features, j, top_k) if top_k else []
             results[i] = Score(
                 score=float(probabilities[j]),
                 level=str(levels[j]),  # type: ignore[arg-type]
-                red_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "red"],
-                green_flags=[hit for hit, m in zip(hits, matches, strict=True) if m.kind == "green"],
-                top_terms=_top_terms(model, features, j, top_k) if top_k else [],
+                red_flags=red,
+                green_flags=green,
+                top_terms=terms,
+                reasons=reasons_in_words(red, green, terms, language),
                 warnings=text_warnings(folded[j], language),
             )
     return [result for result in results if result is not None]

@@ -19,9 +19,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from tppo_screen import __version__
-from tppo_screen.artifacts import ModelCard, library_versions, sha256_file
+from tppo_screen.artifacts import ModelCard, Thresholds, library_versions, sha256_file
 from tppo_screen.errors import DataError
-from tppo_screen.evaluate import breakdowns, choose_thresholds, compute_metrics, labels_to_target
+from tppo_screen.evaluate import Budget, breakdowns, choose_thresholds, compute_metrics, labels_to_target
 from tppo_screen.groups import near_duplicate_groups
 from tppo_screen.pipeline import DEFAULT_SEED, build_pipeline
 from tppo_screen.redflags import Catalogue, load_catalogue
@@ -43,6 +43,35 @@ PARAM_KEYS = (
 )
 
 
+PORTALS = ("lokerid", "maganghub", "dtp", "real_portal")
+# False alarms allowed at `high` on each kind of legitimate text, in grouped cross-validation:
+# the thresholds then mean the same on a portal ad, a WhatsApp post and a news quote.
+BUDGETS = (
+    ("real portal ads", 0.01),
+    ("real-world legitimate texts", 0.05),
+    ("real informal legitimate posts", 0.10),
+)
+MEDIUM_RECALL = 0.95  # `medium` catches this share of the real-world high-risk texts in CV
+
+
+def threshold_rules(frame: pd.DataFrame) -> tuple[list[Budget], np.ndarray | None]:
+    """The false-alarm budgets and the texts whose recall sets `medium`, for a training frame
+    whose `source` (and `register`) columns say where each text comes from; none for a frame
+    without them (then `high` maximises F1 and `medium` keeps 97% recall of all high-risk ads)."""
+    if "source" not in frame.columns:
+        return [], None
+    source = frame["source"].astype(str)
+    real_world = source.str.startswith("real_").to_numpy()
+    informal = (frame["register"] == "informal").to_numpy() if "register" in frame.columns else False
+    masks = {
+        "real portal ads": source.isin(PORTALS).to_numpy(),
+        "real-world legitimate texts": real_world,
+        "real informal legitimate posts": (real_world | (source == "telegram").to_numpy()) & informal,
+    }
+    budgets = [Budget(name, masks[name], rate) for name, rate in BUDGETS if masks[name].any()]
+    return budgets, real_world if real_world.any() else None
+
+
 def check_training_frame(frame: pd.DataFrame, path: str) -> np.ndarray:
     """Target vector of a labelled frame; unusable texts are a `DataError` naming the rows."""
     y = labels_to_target(frame, path)
@@ -54,9 +83,25 @@ def check_training_frame(frame: pd.DataFrame, path: str) -> np.ndarray:
 
 
 def split_groups(frame: pd.DataFrame) -> np.ndarray:
-    """Near-duplicate groups, joined with the data's own `group` column when it has one."""
+    """Near-duplicate groups, joined with the data's own `group` column when it has one. Rows
+    cut from another ad (`snippet_of`) join their ad's group only through that column."""
     keys = frame["group"].astype(str).tolist() if "group" in frame.columns else None
-    return near_duplicate_groups(frame["text"].tolist(), keys=keys)
+    linkable = None
+    if "snippet_of" in frame.columns:
+        linkable = (frame["snippet_of"].fillna("").astype(str) == "").tolist()
+    return near_duplicate_groups(frame["text"].tolist(), keys=keys, linkable=linkable)
+
+
+def sample_weights(frame: pd.DataFrame, path: str) -> np.ndarray:
+    """The `weight` column (how much each row counts; see data/README.md), or 1 for every row."""
+    if "weight" not in frame.columns:
+        return np.ones(len(frame))
+    weights = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights <= 0))
+    if len(bad):
+        listed = ", ".join(f"row {i + 1} ({frame['weight'].iloc[i]!r})" for i in bad[:5])
+        raise DataError(f"{path}: 'weight' must be a positive number; {len(bad)} rows are not: {listed}")
+    return weights
 
 
 def cross_validated_scores(
@@ -67,6 +112,7 @@ def cross_validated_scores(
     seed: int,
     folds: int,
     catalogue: Catalogue | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Out-of-fold risk scores from a grouped, stratified K-fold."""
     if folds < 2:
@@ -79,23 +125,28 @@ def cross_validated_scores(
                 f"different groups; found {distinct}. Add more varied ads or use fewer --folds."
             )
     oof = np.empty(len(y))
+    weights = np.ones(len(y)) if weights is None else weights
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = frame["text"].tolist()
     for fold, (train_idx, test_idx) in enumerate(splitter.split(texts, y, groups), 1):
         if len(set(y[train_idx])) < 2:
             raise DataError(f"fold {fold} has only one label to learn from; use fewer --folds")
         pipeline = fit_pipeline(
-            build_pipeline(overrides, seed, catalogue), [texts[i] for i in train_idx], y[train_idx]
+            build_pipeline(overrides, catalogue),
+            [texts[i] for i in train_idx],
+            y[train_idx],
+            weights[train_idx],
         )
         oof[test_idx] = predict_scores(pipeline, [texts[i] for i in test_idx])
         logger.info("fold %d/%d: trained on %d ads, scored %d", fold, folds, len(train_idx), len(test_idx))
     return oof
 
 
-def fit_pipeline(pipeline: Pipeline, texts: list[str], y: np.ndarray) -> Pipeline:
-    """Fit, turning scikit-learn's complaints about the data into a `DataError`."""
+def fit_pipeline(pipeline: Pipeline, texts: list[str], y: np.ndarray, weights: np.ndarray) -> Pipeline:
+    """Fit with these sample weights, turning scikit-learn's complaints about the data into a
+    `DataError`."""
     try:
-        return pipeline.fit(texts, y)
+        return pipeline.fit(texts, y, clf__sample_weight=weights)
     except ValueError as exc:  # e.g. too few ads for min_df/max_df: "After pruning, no terms remain"
         raise DataError(f"cannot train on these {len(texts)} ads: {exc}") from exc
 
@@ -105,21 +156,29 @@ def train(
     *,
     name: str,
     test_path: Path | None = None,
+    real_test_path: Path | None = None,
     seed: int = DEFAULT_SEED,
     folds: int = 5,
     overrides_path: Path = DEFAULT_OVERRIDES,
     catalogue_path: Path | None = None,
 ) -> tuple[Pipeline, ModelCard]:
     """Cross-validate, choose thresholds, fit on all rows; return the pipeline and its card.
-    The red-flag catalogue (default: the shipped one) becomes part of the model."""
+    The red-flag catalogue (default: the shipped one) becomes part of the model. `test_path`
+    and `real_test_path` (the corpus's held-out split and the real-world test split) are only
+    scored, with the thresholds already chosen, and their metrics go in the card."""
     frame = read_table(data_path)
     y = check_training_frame(frame, str(data_path))
     overrides = load_overrides(overrides_path)
     catalogue = load_catalogue(catalogue_path)
     groups = split_groups(frame)
     logger.info("%d ads (%d high-risk) in %d groups", len(y), y.sum(), len(set(groups)))
-    oof = cross_validated_scores(frame, y, groups, overrides, seed, folds, catalogue)
-    thresholds = choose_thresholds(y, oof)
+    weights = sample_weights(frame, str(data_path))
+    oof = cross_validated_scores(frame, y, groups, overrides, seed, folds, catalogue, weights)
+    budgets, recall_mask = threshold_rules(frame)
+    if recall_mask is not None:
+        thresholds = choose_thresholds(y, oof, MEDIUM_RECALL, budgets, recall_mask)
+    else:
+        thresholds = choose_thresholds(y, oof, budgets=budgets)
     metrics: dict[str, Any] = {
         "cv": {
             **compute_metrics(y, oof, thresholds),
@@ -128,7 +187,7 @@ def train(
             **breakdowns(frame, y, oof, thresholds),
         },
     }
-    pipeline = fit_pipeline(build_pipeline(overrides, seed, catalogue), frame["text"].tolist(), y)
+    pipeline = fit_pipeline(build_pipeline(overrides, catalogue), frame["text"].tolist(), y, weights)
     logger.info("final model fitted on %d ads", len(y))
     data = {
         "file": Path(data_path).name,
@@ -137,16 +196,11 @@ def train(
         "high_risk": int(y.sum()),
         "legit": int(len(y) - y.sum()),
     }
-    if test_path is not None:
-        test_frame = read_table(test_path)
-        y_test = check_training_frame(test_frame, str(test_path))
-        test_scores = predict_scores(pipeline, test_frame["text"].tolist())
-        metrics["test"] = {
-            **compute_metrics(y_test, test_scores, thresholds),
-            **breakdowns(test_frame, y_test, test_scores, thresholds),
-        }
-        data["test_file"] = Path(test_path).name
-        data["test_sha256"] = sha256_file(Path(test_path))
+    for key, path in (("test", test_path), ("real_test", real_test_path)):
+        if path is not None:
+            metrics[key] = held_out_metrics(pipeline, path, thresholds)
+            data[f"{key}_file"] = Path(path).name
+            data[f"{key}_sha256"] = sha256_file(Path(path))
     overrides_text = "\n".join(f"{k}\t{v}" for k, v in sorted(overrides.items()))
     card = ModelCard(
         name=name,
@@ -169,14 +223,42 @@ def train(
             "entries": len(catalogue),
             "weights": flag_weights(pipeline, catalogue),
         },
-        notes=[
-            "risk_score is P(high_risk) under balanced class weights: a ranking score, "
-            "not the real-world share of trafficking ads.",
-            "Thresholds: 'high' maximises F1 on grouped out-of-fold scores; 'medium' keeps "
-            "97% recall of high-risk ads (98% flagged about 5% of real portal ads, 97% about 1%).",
+        notes=threshold_notes(budgets, recall_mask is not None)
+        + [
+            "risk_score is P(high_risk) under balanced class weights (each class's total sample weight "
+            "equal; see data/README.md for the weight of each kind of text): a ranking score, not the "
+            "real-world share of trafficking ads.",
+            "Red-flag weights are held >= 0 and legitimacy-cue weights <= 0 in training: a sign of the "
+            "catalogue never moves a score the wrong way.",
         ],
     )
     return pipeline, card
+
+
+def held_out_metrics(pipeline: Pipeline, path: Path, thresholds: Thresholds) -> dict[str, Any]:
+    """Metrics and breakdowns of a labelled file the model never saw, at `thresholds`."""
+    frame = read_table(path)
+    y = check_training_frame(frame, str(path))
+    scores = predict_scores(pipeline, frame["text"].tolist())
+    return {**compute_metrics(y, scores, thresholds), **breakdowns(frame, y, scores, thresholds)}
+
+
+def threshold_notes(budgets: list[Budget], by_real_recall: bool) -> list[str]:
+    """How the card's thresholds were chosen, in words."""
+    if budgets:
+        listed = ", ".join(f"{budget.rate:.0%} of {budget.name}" for budget in budgets)
+        high = (
+            f"'high' is, of the scores that at most {listed} reach in grouped cross-validation, the one "
+            "that best separates the real-world texts (recall minus false-alarm rate)"
+        )
+    else:
+        high = "'high' maximises F1 on grouped out-of-fold scores"
+    medium = (
+        f"'medium' catches {MEDIUM_RECALL:.0%} of the real-world high-risk texts in cross-validation"
+        if by_real_recall
+        else "'medium' keeps 97% recall of high-risk ads in cross-validation"
+    )
+    return [f"Thresholds: {high}; {medium}."]
 
 
 def flag_weights(pipeline: Pipeline, catalogue: Catalogue) -> dict[str, float]:

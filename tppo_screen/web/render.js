@@ -111,6 +111,17 @@ export function resultView(text, result, catalogue) {
   );
   article.append(verdict);
 
+  if (result.reasons && (result.reasons.raised.length || result.reasons.lowered.length)) {
+    const reasons = el("div", { cls: "reasons" });
+    for (const [key, lines, cls] of [["reasonsRaised", result.reasons.raised, "raised"], ["reasonsLowered", result.reasons.lowered, "lowered"]]) {
+      if (!lines.length) continue;
+      const list = el("ul");
+      for (const line of lines) list.append(el("li", { text: line }));
+      reasons.append(el("div", { cls: `reasons-${cls}` }, el("strong", { text: `${t(key)}:` }), list));
+    }
+    article.append(reasons);
+  }
+
   if (result.warnings.length) {
     const warnings = el("div", { cls: "warnings", attrs: { role: "note" } }, el("strong", { text: `${t("warningsTitle")}: ` }));
     const list = el("ul");
