@@ -59,9 +59,11 @@ def test_report_refuses_unlabelled_data(tiny_model_path: Path, tmp_path: Path) -
 
 
 @pytest.mark.model
-def test_sample_report_in_docs_is_current() -> None:
-    docs = Path(__file__).resolve().parents[1] / "docs" / "sample-report"
+@pytest.mark.parametrize(("folder", "split"), [("sample-report", "real_test"), ("sample-report-corpus", "test")])
+def test_sample_reports_in_docs_are_current(folder: str, split: str) -> None:
+    docs = Path(__file__).resolve().parents[1] / "docs" / folder
     metrics = json.loads((docs / "metrics.json").read_text())
     card = json.loads((Path(__file__).resolve().parents[1] / "models" / "default.card.json").read_text())
     assert metrics["model"].endswith(card["artifact"]["sha256"][:12])
-    assert metrics["roc_auc"] == card["metrics"]["test"]["roc_auc"]
+    assert metrics["roc_auc"] == card["metrics"][split]["roc_auc"]
+    assert {"by_origin", "by_length", "by_modus", "by_register"} <= set(metrics)

@@ -53,7 +53,9 @@ class SignedLogisticRegression(ClassifierMixin, BaseEstimator):
         target = (y == self.classes_[1]).astype(np.float64)
         weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if self.class_weight is not None:  # "balanced": each class's total sample weight equal
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y, sample_weight=weight)
+            per_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=weight
+            )
             weight = weight * per_class[target.astype(int)]
         n_features = X.shape[1]
         signs = np.asarray(self.signs, dtype=int)

@@ -60,8 +60,12 @@ COLUMNS = [
 ]
 MIN_WORDS = 8
 SHORT_WORDS = 30  # "short post": the length band the real-world targets name
-REAL_WEIGHT = 16.0  # a real-world text counts as much as this many written ones (tuned in grouped CV)
+# How much a row counts in training (chosen in grouped cross-validation on the training portion):
+REAL_WEIGHT = 16.0  # a real-world text, against one long hand-written ad (4 and 8 were worse)
 TEMPLATE_CAP = 3  # near-duplicates of one real-world template count as this many texts at most
+SHORT_POST_WEIGHT = 4.0  # a hand-written short post (honest chat posts with a WhatsApp number are
+# what the real-world texts lack)
+SNIPPET_WEIGHT = 0.5  # a snippet repeats part of its ad
 HAND_WRITTEN = ("authored", "twin")  # source prefixes of ads written or edited by hand
 _ID_WORDS = set(
     "yang dan di untuk dengan dalam ini akan dari pada atau kami anda tidak ke "
@@ -226,7 +230,8 @@ def load_authored(directory: Path) -> pd.DataFrame:
                         "id": ad["id"],
                         "text": ad["text"],
                         "label": ad["label"],
-                        "source": f"{'twin' if ad.get('twin_of') else 'authored'}_{ad['label']}",
+                        "source": f"{'twin' if ad.get('twin_of') else 'authored'}"
+                        f"{'_short' if ad.get('format') else ''}_{ad['label']}",
                         "register": ad["register"],
                         "red_flags": ";".join(ad["red_flags"]),
                         "modus": ad["modus"],
@@ -360,8 +365,11 @@ def assign_groups(corpus: pd.DataFrame) -> list[str]:
 def sample_weights(corpus: pd.DataFrame) -> np.ndarray:
     """How much each row counts in training: 1, except real-world texts, which count
     REAL_WEIGHT (they are what users meet), shared among near-duplicates of one template so
-    that no circulating template dominates (at most TEMPLATE_CAP rows' worth each)."""
+    that no circulating template dominates (at most TEMPLATE_CAP rows' worth each); hand-written
+    short posts SHORT_POST_WEIGHT, snippets SNIPPET_WEIGHT."""
     weights = np.ones(len(corpus))
+    weights[corpus["source"].str.contains("_short_").to_numpy()] = SHORT_POST_WEIGHT
+    weights[(corpus["origin"] == "snippet").to_numpy()] = SNIPPET_WEIGHT
     real_world = corpus["source"].str.startswith("real_").to_numpy()
     templates = near_duplicate_groups(
         corpus["text"][real_world].tolist(), normalized=corpus["normalized"][real_world].tolist()
@@ -392,6 +400,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     (out / "samples").mkdir(exist_ok=True)
     samples.to_csv(out / "samples" / "listings.csv", index=False)
     labelled = corpus[split != "real_test"]
+    whole = (corpus["origin"] != "snippet").to_numpy()
     stats = {
         "rows": {
             "train": len(train),
@@ -418,7 +427,10 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
         "groups": int(corpus["group"].nunique()),
         "largest_group": int(corpus["group"].value_counts().max()),
         **dropped,
-        "diversity": diversity_report(corpus, normalized=normalized),
+        "diversity": diversity_report(  # whole texts: a snippet is a part of its ad by design
+            corpus[whole].reset_index(drop=True),
+            normalized=[t for t, w in zip(normalized, whole, strict=True) if w],
+        ),
         "style_only_roc_auc": round(style_only_auc(labelled, seed=seed), 4),
         "length_only_roc_auc": round(length_only_auc(labelled, seed=seed), 4),
     }
