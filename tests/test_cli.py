@@ -336,7 +336,7 @@ def test_red_flags_lists_the_shipped_catalogue_and_shows_one_entry() -> None:
     listed = runner.invoke(app, ["red-flags", "--json"])
     assert listed.exit_code == 0
     entries = json.loads(listed.output)
-    assert len(entries) == 43 and {e["kind"] for e in entries} == {"red", "green"}
+    assert len(entries) == 46 and {e["kind"] for e in entries} == {"red", "green"}  # 37 red flags, 9 cues
     one = runner.invoke(app, ["red-flags", "passport_handling", "--lang", "en"])
     assert one.exit_code == 0 and "retention of identity documents" in one.output
     missing = runner.invoke(app, ["red-flags", "no_such_flag"])

@@ -59,7 +59,9 @@ def test_report_refuses_unlabelled_data(tiny_model_path: Path, tmp_path: Path) -
 
 
 @pytest.mark.model
-@pytest.mark.parametrize(("folder", "split"), [("sample-report", "real_test"), ("sample-report-corpus", "test")])
+@pytest.mark.parametrize(
+    ("folder", "split"), [("sample-report", "real_test"), ("sample-report-corpus", "test")]
+)
 def test_sample_reports_in_docs_are_current(folder: str, split: str) -> None:
     docs = Path(__file__).resolve().parents[1] / "docs" / folder
     metrics = json.loads((docs / "metrics.json").read_text())

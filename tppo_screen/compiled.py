@@ -167,10 +167,20 @@ class Compiled:
             flags = flag_columns(found, catalogue)
             ids.append(np.asarray(flags, dtype=np.int64) + offsets[-1])
             per_ad.append(total + len(flags))
-        rows = np.repeat(np.arange(len(folded), dtype=np.int64), per_ad)
-        keys, counts = np.unique(rows * width + np.concatenate(ids or [rows]), return_counts=True)
-        rows, cols = np.divmod(keys, width)  # row by row, each row's columns in order
-        values = counts.astype(self.blocks[0].dtype)
+        # count each (ad, column): scipy sorts each row's columns and sums repeats (in C++, and
+        # row by row: twice as fast as sorting all (row, column) keys at once)
+        counts = sparse.csr_matrix(
+            (
+                np.ones(sum(per_ad), dtype=np.int32),
+                np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
+                np.concatenate([[0], np.cumsum(per_ad)]),
+            ),
+            shape=(len(folded), width),
+        )
+        counts.sum_duplicates()
+        cols = counts.indices.astype(np.int64)
+        rows = np.repeat(np.arange(len(folded), dtype=np.int64), np.diff(counts.indptr))
+        values = counts.data.astype(self.blocks[0].dtype)
         if sublinear.all():
             np.log(values, out=values)
             values += 1
@@ -183,8 +193,7 @@ class Compiled:
         norms = np.sqrt(squares).reshape(len(folded), n_blocks)
         norms[:, -1] = 1  # the catalogue's 1s are not normalised
         values /= norms.ravel()[segments]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(folded)))])
-        return sparse.csr_matrix((values, cols, indptr), shape=(len(folded), width))
+        return sparse.csr_matrix((values, cols, counts.indptr), shape=(len(folded), width))
 
     def probabilities(self, features: sparse.csr_matrix) -> np.ndarray:
         """P(high_risk) of each feature row, as `LogisticRegression.predict_proba(...)[:, 1]`."""

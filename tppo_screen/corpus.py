@@ -260,6 +260,7 @@ def assemble(raw: Path, out: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             load_real(raw),
             load_authored(out / "authored"),
             real_frame(read_real(sorted((out / "real").glob("*.jsonl")))),
+            real_frame(read_real(sorted((out / "real" / "heldout").glob("*.jsonl")))).assign(heldout=True),
         ],
         ignore_index=True,
     )
@@ -321,26 +322,24 @@ def add_snippets(corpus: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def assign_splits(corpus: pd.DataFrame, seed: int, pinned: set[str] = frozenset()) -> pd.Series:
-    """`train`, `test` (the corpus's held-out split) or `real_test` (the real-world test split)
-    for each row, whole groups at a time. The groups of `pinned` ids (the demo listings, which
-    the shipped model must never have seen) are held out first. Then groups holding a
-    real-world text are split, a third of them to the real-world test (stratified by label and
-    by ≤ 30 words); the other groups 80/20."""
+    """`train`, `test` (the corpus's held-out split), `real_test` (the held-out real-world texts
+    of data/real/heldout/) or `dropped` for each row, whole groups at a time. The groups of
+    `pinned` ids (the demo listings, which the shipped model must never have seen) are held out
+    first. A held-out real-world text that shares a group with any other text (the same page or
+    a near-duplicate of a training text) is dropped: the test must hold nothing the model saw.
+    The other real-world texts train; the remaining groups split 80/20."""
     split = pd.Series("train", index=corpus.index)
     real_world = corpus["source"].str.startswith("real_")
+    heldout = corpus["heldout"].eq(True) if "heldout" in corpus else pd.Series(False, index=corpus.index)
     held = corpus["group"].isin(set(corpus.loc[corpus["id"].isin(pinned), "group"]))
     split[held] = "test"
-    in_real = corpus["group"].isin(set(corpus.loc[real_world, "group"])) & ~held
-    short = corpus["text"].str.split().str.len() <= SHORT_WORDS
-    for rows, folds, test_name in ((in_real, 3, "real_test"), (~in_real & ~held, 5, "test")):
-        part = corpus[rows]
-        strata = part["label"] + np.where(short[rows], "_short", "") if folds == 3 else part["label"]
-        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-        _, test_idx = next(splitter.split(part, strata, part["group"]))
-        split[part.index[test_idx]] = test_name
-    # a held-out group keeps its real-world texts in the real-world test, its ads in the test
-    split[(split != "train") & real_world] = "real_test"
-    split[(split != "train") & ~real_world] = "test"
+    shared = corpus["group"].isin(set(corpus.loc[~heldout, "group"]))
+    split[heldout] = np.where(shared[heldout], "dropped", "real_test")
+    in_real = corpus["group"].isin(set(corpus.loc[real_world, "group"]))
+    part = corpus[~in_real & ~held]
+    splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+    _, test_idx = next(splitter.split(part, part["label"], part["group"]))
+    split[part.index[test_idx]] = "test"
     return split
 
 
@@ -391,6 +390,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     pinned = pd.read_csv(listings, dtype=str)["id"].tolist() if listings.exists() else []
     split = assign_splits(corpus, seed, set(pinned))
     train, test = corpus.loc[split == "train", COLUMNS], corpus.loc[split == "test", COLUMNS]
+    dropped_heldout = corpus.loc[split == "dropped", "id"].tolist()
     real_test = corpus.loc[split == "real_test", COLUMNS]
     out.mkdir(parents=True, exist_ok=True)
     train.to_csv(out / "train.csv", index=False)
@@ -399,7 +399,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     samples = demo_sample(test, seed, keep=pinned)
     (out / "samples").mkdir(exist_ok=True)
     samples.to_csv(out / "samples" / "listings.csv", index=False)
-    labelled = corpus[split != "real_test"]
+    labelled = corpus[~split.isin(["real_test", "dropped"])]
     whole = (corpus["origin"] != "snippet").to_numpy()
     stats = {
         "rows": {
@@ -408,6 +408,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
             "real_test": len(real_test),
             "samples": len(samples),
         },
+        "heldout_dropped_as_seen": dropped_heldout,
         "by_origin_and_label": _counts(corpus, ["origin", "label"]),
         "by_source_and_label": _counts(corpus, ["source", "label"]),
         "by_register_and_label": _counts(corpus, ["register", "label"]),

@@ -81,21 +81,6 @@ def _share(mask: np.ndarray) -> float:
     return round(float(np.mean(mask)), 4) if len(mask) else 0.0
 
 
-def per_source_rates(
-    frame: pd.DataFrame, y: np.ndarray, scores: np.ndarray, thresholds: Thresholds
-) -> dict[str, Any]:
-    """Share of each source's ads at or above `high`: recall for high-risk sources,
-    false-positive rate for legitimate ones."""
-    rates: dict[str, Any] = {}
-    for source, idx in frame.groupby("source").indices.items():
-        rates[str(source)] = {
-            "rows": int(len(idx)),
-            "label": "high_risk" if y[idx].mean() > 0.5 else "legit",
-            "share_high": _share(scores[idx] >= thresholds.high),
-        }
-    return rates
-
-
 LENGTH_BANDS = ((0, 30, "≤ 30 words"), (31, 100, "31–100 words"), (101, 10**9, "> 100 words"))
 
 
@@ -170,9 +155,12 @@ def breakdowns(
     authored, twin, snippet, real), length band, modus and register; per red flag; and
     counterfactual-twin pairs."""
     result: dict[str, Any] = {}
-    if "source" in frame.columns:
-        result["by_source"] = per_source_rates(frame, y, scores, thresholds)
-    for column, name in (("origin", "by_origin"), ("modus", "by_modus"), ("register", "by_register")):
+    for column, name in (
+        ("source", "by_source"),
+        ("origin", "by_origin"),
+        ("modus", "by_modus"),
+        ("register", "by_register"),
+    ):
         if column in frame.columns:
             result[name] = rates_by(frame[column], y, scores, thresholds)
     result["by_length"] = rates_by(frame["text"].map(length_band), y, scores, thresholds)

@@ -65,6 +65,7 @@ def worst_errors(
 
 
 GROUP_TABLES = (
+    ("by_source", "By source"),
     ("by_origin", "By source kind (authored, twin, snippet, real)"),
     ("by_length", "By length"),
     ("by_register", "By register"),
@@ -132,10 +133,6 @@ def _markdown(model: Model, data_name: str, metrics: dict[str, Any], errors: dic
         "![Calibration](calibration.png)",
         "![Confusion matrices](confusion.png)",
     ]
-    if "by_source" in metrics:
-        lines += ["", "## By source", "", "| source | ads | label | share at `high` |", "|---|---|---|---|"]
-        for source, row in metrics["by_source"].items():
-            lines.append(f"| {source} | {row['rows']:,} | {row['label']} | {row['share_high']:.3f} |")
     for key, title in GROUP_TABLES:
         if key in metrics:
             lines += ["", f"## {title}", "", *_group_table(metrics[key])]

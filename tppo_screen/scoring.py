@@ -143,11 +143,17 @@ _WORDS_PHRASE = {"id": "kata “{term}”", "en": "the words “{term}”"}
 
 
 def reasons_in_words(
-    red: list[FlagHit], green: list[FlagHit], terms: list[Term], language: Literal["id", "en"] = "id"
+    red: list[FlagHit],
+    green: list[FlagHit],
+    terms: list[Term],
+    language: Literal["id", "en"] = "id",
+    evidence: frozenset[str] = frozenset(),
 ) -> Reasons:
     """The plain-word summary of a score: each sign as its label and the words that fired it,
     each term as the (stemmed) words, on the side its weight pushes; signs without a weight
-    (another catalogue) or with weight 0 (a cue beside a high-severity red flag) are left out."""
+    (another catalogue) or with weight 0 (a cue beside a high-severity red flag) are left out,
+    and so are terms made only of `evidence` (the stems of the signs' own words: "paspor
+    dibantu" is told as its sign, not also as words that pull the other way)."""
 
     def sign(hit: FlagHit) -> str:
         quoted = ", ".join(f"“{span.text.strip()}”" for span in hit.spans[:2])
@@ -155,12 +161,18 @@ def reasons_in_words(
 
     up = [(hit.weight, sign(hit)) for hit in red if hit.weight]
     down = [(-hit.weight, sign(hit)) for hit in green if hit.weight]
+    terms = [t for t in terms if not set(t.term.split()) <= evidence]
     up += [(t.weight, _WORDS_PHRASE[language].format(term=t.term)) for t in terms if t.weight > 0]
     down += [(-t.weight, _WORDS_PHRASE[language].format(term=t.term)) for t in terms if t.weight < 0]
     ranked = [
         [line for _, line in sorted(side, key=lambda item: -item[0])][:REASONS_SHOWN] for side in (up, down)
     ]
     return Reasons(raised=ranked[0], lowered=ranked[1])
+
+
+def _evidence(model: Model, hits: list[FlagHit]) -> frozenset[str]:
+    """The stems of the words that fired these signs."""
+    return frozenset(stem for hit in hits for span in hit.spans for stem in model.stems(span.text))
 
 
 def risk_levels(scores: np.ndarray, thresholds: Thresholds) -> np.ndarray:
@@ -268,7 +280,7 @@ def score_texts(
                 red_flags=red,
                 green_flags=green,
                 top_terms=terms,
-                reasons=reasons_in_words(red, green, terms, language),
+                reasons=reasons_in_words(red, green, terms, language, _evidence(model, red + green)),
                 warnings=text_warnings(folded[j], language),
             )
     return [result for result in results if result is not None]

@@ -207,7 +207,7 @@ _O_IN_NUMBER = re.compile(
     r"(?=\s?(?:jt|juta|rb|ribu|k|usd|dolar|dollar|rm|ringgit|yen|won|ntd|sgd|riyal)?(?![^\W\d_]))",
     re.I,
 )
-_DIGIT_O = re.compile(r"\d[oO]|[oO]\d")
+_DIGIT_O = re.compile(r"[0-9][oO]")  # an amount starts with a digit: "3O", "1.5OO"
 
 _FOREIGN = {
     "usd": "usd",
@@ -253,10 +253,15 @@ _SCALE = {
 }
 
 
+_CENTS = re.compile(r"(?<=\d{3}),00$")
+_THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+_MILLIONS = re.compile(r"\d{1,3}(?:[.,]\d{3}){2,}")
+
+
 def _number(raw: str) -> float:
     """Parse '15.000.000', '1,200', '8,5' or '7.5' the way Indonesian ads mean them."""
-    raw = re.sub(r"(?<=\d{3}),00$", "", raw)
-    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", raw):
+    raw = _CENTS.sub("", raw)
+    if _THOUSANDS.fullmatch(raw):
         return float(re.sub(r"[.,]", "", raw))
     return float(raw.replace(",", "."))
 
@@ -271,7 +276,7 @@ def _money_token(match: re.Match[str]) -> str:
     if not cur and (not scale or scale == "m"):
         # A bare number is money only when it is a large amount with thousand separators
         # ("7.500.000"); "5 m" is more often metres than millions.
-        if scale or not re.fullmatch(r"\d{1,3}(?:[.,]\d{3}){2,}", amount):
+        if scale or not _MILLIONS.fullmatch(amount):
             return match.group(0)
     if cur in _FOREIGN:
         return f" _money_{_FOREIGN[cur]}_ "
@@ -341,7 +346,18 @@ _SPACING = re.compile(r"[ .\-_*]+")
 
 # Characters that never show: zero-width spaces and joiners, soft hyphen, word joiner, bidi
 # marks, byte-order mark (Unicode category Cf). Dropped before tokenising.
-_FORMAT_CHARS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_FORMAT_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x061C, 0x061C),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+)
+_FORMAT_CHARS = frozenset(chr(code) for low, high in _FORMAT_RANGES for code in range(low, high + 1))
+_FORMAT_CLASS = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _FORMAT_RANGES) + "]")
 # Clause boundaries inside a sentence: a negation never reaches across them.
 _CLAUSE_MARKS = frozenset(",;()[]|")
 
@@ -368,10 +384,10 @@ def _look_alikes() -> dict[int, str]:
 
 
 @cache
-def _hidden() -> re.Pattern[str]:
-    """Matches a format character or a look-alike letter: the texts `reveal` has work on."""
-    alike = "".join(re.escape(chr(code)) for code in _look_alikes())
-    return re.compile(f"[{_FORMAT_CHARS}{alike}]")
+def _hidden() -> frozenset[str]:
+    """The format characters and look-alike letters: the texts `reveal` has work on hold one.
+    (A set, not a regular expression: a character class of a thousand letters is slow.)"""
+    return _FORMAT_CHARS | {chr(code) for code in _look_alikes()}
 
 
 def reveal(text: str) -> tuple[str, list[int] | None]:
@@ -379,12 +395,11 @@ def reveal(text: str) -> tuple[str, list[int] | None]:
     ones, the letter O in an amount read as a zero. Also, when characters were dropped, the
     position in `text` of each character kept (else None: positions are unchanged)."""
     positions = None
-    if not text.isascii() and _hidden().search(text):
-        drop = re.compile(f"[{_FORMAT_CHARS}]")
-        positions = [i for i, char in enumerate(text) if not drop.fullmatch(char)]
+    if not text.isascii() and not _hidden().isdisjoint(text):
+        positions = [i for i, char in enumerate(text) if char not in _FORMAT_CHARS]
         if len(positions) == len(text):
             positions = None
-        text = drop.sub("", text).translate(_look_alikes())
+        text = _FORMAT_CLASS.sub("", text).translate(_look_alikes())
     if _DIGIT_O.search(text):
         text = _O_IN_NUMBER.sub(lambda m: m.group(0).replace("o", "0").replace("O", "0"), text)
     return text, positions

@@ -45,11 +45,13 @@ PARAM_KEYS = (
 
 PORTALS = ("lokerid", "maganghub", "dtp", "real_portal")
 # False alarms allowed at `high` on each kind of legitimate text, in grouped cross-validation:
-# the thresholds then mean the same on a portal ad, a WhatsApp post and a news quote.
+# the thresholds then mean the same on a portal ad, a WhatsApp post and a news quote. Half of
+# what users can accept (1%, 5%, 10%): on the first real-world test split, false alarms ran at
+# about twice their cross-validated rate (source pages share style and incidents across folds).
 BUDGETS = (
-    ("real portal ads", 0.01),
-    ("real-world legitimate texts", 0.05),
-    ("real informal legitimate posts", 0.10),
+    ("real portal ads", 0.005),
+    ("real-world legitimate texts", 0.025),
+    ("real informal legitimate posts", 0.05),
 )
 MEDIUM_RECALL = 0.95  # `medium` catches this share of the real-world high-risk texts in CV
 
@@ -63,6 +65,8 @@ def threshold_rules(frame: pd.DataFrame) -> tuple[list[Budget], np.ndarray | Non
     source = frame["source"].astype(str)
     real_world = source.str.startswith("real_").to_numpy()
     informal = (frame["register"] == "informal").to_numpy() if "register" in frame.columns else False
+    if "modus" in frame.columns:  # the honest posts of small employers, however they are worded
+        informal = informal | (frame["modus"] == "legit_informal").to_numpy()
     masks = {
         "real portal ads": source.isin(PORTALS).to_numpy(),
         "real-world legitimate texts": real_world,
@@ -246,7 +250,7 @@ def held_out_metrics(pipeline: Pipeline, path: Path, thresholds: Thresholds) -> 
 def threshold_notes(budgets: list[Budget], by_real_recall: bool) -> list[str]:
     """How the card's thresholds were chosen, in words."""
     if budgets:
-        listed = ", ".join(f"{budget.rate:.0%} of {budget.name}" for budget in budgets)
+        listed = ", ".join(f"{budget.rate:.1%} of {budget.name}" for budget in budgets)
         high = (
             f"'high' is, of the scores that at most {listed} reach in grouped cross-validation, the one "
             "that best separates the real-world texts (recall minus false-alarm rate)"
