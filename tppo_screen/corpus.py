@@ -424,7 +424,7 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
             corpus[corpus["text"].str.split().str.len() <= SHORT_WORDS], ["origin", "label"]
         ),
         "twin_pairs": int((corpus["twin_of"] != "").sum()),
-        "high_risk_ads_per_red_flag": flag_counts(corpus[corpus["label"] == "high_risk"]),
+        "high_risk_ads_per_red_flag": flag_counts(corpus[(corpus["label"] == "high_risk") & whole]),
         "groups": int(corpus["group"].nunique()),
         "largest_group": int(corpus["group"].value_counts().max()),
         **dropped,
