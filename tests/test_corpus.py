@@ -69,7 +69,9 @@ def test_short_texts_are_plenty_in_both_classes(corpus: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def real_world() -> pd.DataFrame:
-    rows = read_real(sorted((DATA / "real").glob("*.jsonl")))
+    rows = read_real(
+        sorted((DATA / "real").glob("*.jsonl")) + sorted((DATA / "real" / "heldout").glob("*.jsonl"))
+    )
     return pd.DataFrame([row.model_dump(by_alias=True) for row in rows])
 
 
