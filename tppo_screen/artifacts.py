@@ -33,7 +33,7 @@ from tppo_screen.errors import ModelError
 from tppo_screen.pipeline import slim
 from tppo_screen.redflags import Catalogue
 from tppo_screen.tables import write_text
-from tppo_screen.text import fold
+from tppo_screen.text import Folded
 
 LEVELS = ("low", "medium", "high")
 
@@ -84,9 +84,9 @@ class Model:
         words = self.pipeline.named_steps["features"].transformer_list[0][1]
         return np.asarray(words.get_feature_names_out())
 
-    def stems(self, text: str) -> list[str]:
-        """The (stemmed) words of `text` as the model's word features read them."""
-        return [token for token in self._word_analyzer(fold(text)) if " " not in token]
+    def stems(self, words: list[str]) -> list[str]:
+        """The stems of folded words, as the model's word features read them."""
+        return [token for token in self._word_analyzer(Folded(words=words)) if " " not in token]
 
     @cached_property
     def _word_analyzer(self) -> Any:

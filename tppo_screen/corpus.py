@@ -9,8 +9,9 @@ hand-written (data/authored/*.jsonl). Every text is masked (phones, e-mails, nam
 honorifics, handles); a high-risk twin of a real ad names an invented company instead of the
 real advertiser; exact duplicates are dropped; sentence-window snippets of annotated ads are
 added so that length does not give the label away (`snippets`); near-duplicates,
-same-advertiser ads, the texts of one source page and twins share a group. Grouped, stratified
-splits write data/train.csv, data/test.csv and the real-world test split data/real/test.csv.
+same-advertiser ads, the texts of one source page and twins share a group. A grouped, stratified
+split writes data/train.csv and data/test.csv; the held-out real-world texts of
+data/real/heldout/ become data/real/test.csv.
 The demo file data/samples/listings.csv is drawn from the test side only, so the shipped model
 never saw it. Re-running on the same inputs gives the same files.
 """

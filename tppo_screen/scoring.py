@@ -170,9 +170,15 @@ def reasons_in_words(
     return Reasons(raised=ranked[0], lowered=ranked[1])
 
 
-def _evidence(model: Model, hits: list[FlagHit]) -> frozenset[str]:
-    """The stems of the words that fired these signs."""
-    return frozenset(stem for hit in hits for span in hit.spans for stem in model.stems(span.text))
+def _evidence(model: Model, folded: Folded, hits: list[FlagHit]) -> frozenset[str]:
+    """The stems of the ad's words that fired these signs (their spans hold whole words)."""
+    spans = [(span.start, span.end) for hit in hits for span in hit.spans]
+    inside = [
+        word
+        for word, start, end in zip(folded.words, folded.starts, folded.ends, strict=True)
+        if any(low <= start and end <= high for low, high in spans)
+    ]
+    return frozenset(model.stems(inside))
 
 
 def risk_levels(scores: np.ndarray, thresholds: Thresholds) -> np.ndarray:
@@ -280,7 +286,9 @@ def score_texts(
                 red_flags=red,
                 green_flags=green,
                 top_terms=terms,
-                reasons=reasons_in_words(red, green, terms, language, _evidence(model, red + green)),
+                reasons=reasons_in_words(
+                    red, green, terms, language, _evidence(model, folded[j], red + green)
+                ),
                 warnings=text_warnings(folded[j], language),
             )
     return [result for result in results if result is not None]

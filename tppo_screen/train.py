@@ -70,7 +70,7 @@ def threshold_rules(frame: pd.DataFrame) -> tuple[list[Budget], np.ndarray | Non
     masks = {
         "real portal ads": source.isin(PORTALS).to_numpy(),
         "real-world legitimate texts": real_world,
-        "real informal legitimate posts": (real_world | (source == "telegram").to_numpy()) & informal,
+        "real informal legitimate posts": real_world & informal,
     }
     budgets = [Budget(name, masks[name], rate) for name, rate in BUDGETS if masks[name].any()]
     return budgets, real_world if real_world.any() else None
@@ -96,7 +96,7 @@ def split_groups(frame: pd.DataFrame) -> np.ndarray:
     return near_duplicate_groups(frame["text"].tolist(), keys=keys, linkable=linkable)
 
 
-def sample_weights(frame: pd.DataFrame, path: str) -> np.ndarray:
+def read_weights(frame: pd.DataFrame, path: str) -> np.ndarray:
     """The `weight` column (how much each row counts; see data/README.md), or 1 for every row."""
     if "weight" not in frame.columns:
         return np.ones(len(frame))
@@ -176,7 +176,7 @@ def train(
     catalogue = load_catalogue(catalogue_path)
     groups = split_groups(frame)
     logger.info("%d ads (%d high-risk) in %d groups", len(y), y.sum(), len(set(groups)))
-    weights = sample_weights(frame, str(data_path))
+    weights = read_weights(frame, str(data_path))
     oof = cross_validated_scores(frame, y, groups, overrides, seed, folds, catalogue, weights)
     budgets, recall_mask = threshold_rules(frame)
     if recall_mask is not None:
