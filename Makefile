@@ -43,7 +43,7 @@ lint: install
 
 ## Rebuild data/ from the raw sources in $(SHARED_RAW) and the authored ads
 data: install
-	$(BIN)/python -m tppo_screen.corpus --raw $(SHARED_RAW) --out data
+	$(BIN)/python -m tppo_screen.corpus.build --raw $(SHARED_RAW) --out data
 
 ## Retrain the shipped model from data/ (deterministic); the card scores both test splits
 # OpenBLAS picks CPU-specific kernels whose rounding differs in the last digits; pinning one

@@ -133,9 +133,9 @@ async def batch_seconds(port: int, texts: list[str], repeats: int = 5) -> list[f
 
 
 def in_process_floor(texts: list[str]) -> dict[str, float]:
-    from tppo_screen.artifacts import load_model
+    from tppo_screen.model.artifacts import load_model
     from tppo_screen.config import DEFAULT_MODEL
-    from tppo_screen.scoring import score_texts
+    from tppo_screen.model.scoring import score_texts
 
     model = load_model(DEFAULT_MODEL)
     score_texts(model, texts[:50])

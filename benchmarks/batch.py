@@ -80,9 +80,9 @@ def cli_score(path: Path, out: Path, workers: int) -> tuple[float, float]:
 
 def ceiling(frame: pd.DataFrame) -> float:
     """ads/s of the same features without stemming (this process)."""
-    from tppo_screen.artifacts import Model, ModelCard, Thresholds
-    from tppo_screen.pipeline import build_pipeline
-    from tppo_screen.scoring import score_frame
+    from tppo_screen.model.artifacts import Model, ModelCard, Thresholds
+    from tppo_screen.model.pipeline import build_pipeline
+    from tppo_screen.model.scoring import score_frame
 
     train = pd.read_csv(ROOT / "data" / "train.csv")
     pipeline = build_pipeline().set_params(features__words__tokenizer=str.split)

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tppo_screen import stem
-from tppo_screen.artifacts import load_model
+from tppo_screen.model import stem
+from tppo_screen.model.artifacts import load_model
 from tppo_screen.config import DEFAULT_MODEL, ROOT
-from tppo_screen.scoring import score_frame, score_texts
+from tppo_screen.model.scoring import score_frame, score_texts
 
 
 def ads_per_second(model, frame: pd.DataFrame) -> tuple[float, float]:

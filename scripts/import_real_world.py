@@ -2,7 +2,7 @@
 
 Usage: python scripts/import_real_world.py SOURCE.jsonl [...] -o data/real/NAME.jsonl
 
-Rows are checked against `tppo_screen.realworld.RealText` (fields, labels, modus, a source URL);
+Rows are checked against `tppo_screen.corpus.realworld.RealText` (fields, labels, modus, a source URL);
 their text is masked (phones, e-mails, names after honorifics, handles; `[nama]` → `<nama>`);
 a row whose normalised text is already in data/real/ (another file) is left out and listed.
 """
@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from tppo_screen.realworld import RealText, mask, read_real, write_real
-from tppo_screen.text import normalize
+from tppo_screen.corpus.realworld import RealText, mask, read_real, write_real
+from tppo_screen.model.text import normalize
 
 REAL = Path(__file__).resolve().parent.parent / "data" / "real"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tppo_screen.corpus import MIN_WORDS, guess_language
-from tppo_screen.privacy import mask_people
-from tppo_screen.realworld import RealText, write_real
+from tppo_screen.corpus.build import MIN_WORDS, guess_language
+from tppo_screen.corpus.privacy import mask_people
+from tppo_screen.corpus.realworld import RealText, write_real
 
 ROOT = Path(__file__).resolve().parent.parent
 DUMP = "https://github.com/nabilafirdaiss/telegram_UAP/blob/25e421c0c4edd29d0934b3a8d442c5d88b0c096a/datasetTelegram.csv"

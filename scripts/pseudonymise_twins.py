@@ -16,8 +16,8 @@ import json
 import os
 from pathlib import Path
 
-from tppo_screen.corpus import load_real
-from tppo_screen.privacy import pseudonym, replace_company
+from tppo_screen.corpus.build import load_real
+from tppo_screen.corpus.privacy import pseudonym, replace_company
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tppo_screen.redflags import example_failures, load_catalogue
+from tppo_screen.model.catalogue import example_failures, load_catalogue
 
 MAX_LEGIT_RATE = 0.02
 

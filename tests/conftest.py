@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tppo_screen.artifacts import Model, save_model
-from tppo_screen.train import train
+from tppo_screen.model.artifacts import Model, save_model
+from tppo_screen.training.train import train
 
 ASSETS = Path(__file__).parent / "assets"
 TINY = ASSETS / "tiny.csv"
@@ -23,6 +23,6 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_path: Path) -> Model:
-    from tppo_screen.artifacts import load_model
+    from tppo_screen.model.artifacts import load_model
 
     return load_model(tiny_model_path)

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from tests.servers import Server, free_port
-from tppo_screen.artifacts import Model, card_path
+from tppo_screen.model.artifacts import Model, card_path
 from tppo_screen.config import DATA_DIR
-from tppo_screen.scoring import score_texts
+from tppo_screen.model.scoring import score_texts
 
 SCAM = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
 OFFICE = "Dibutuhkan staf akuntansi S1, pengalaman 2 tahun, penempatan Bandung. Kirim CV ke <email>."
@@ -332,7 +332,7 @@ def test_all_three_ways_to_start_serve_the_same_model(tiny_model_path: Path, tin
     env = {"TPPO_MODEL_PATH": str(tiny_model_path)}
     commands = [
         [str(Path(sys.executable).parent / "tppo-screen"), "serve", "--workers", "2"],
-        [sys.executable, "-m", "uvicorn", "tppo_screen.api:app"],
+        [sys.executable, "-m", "uvicorn", "tppo_screen.serving.app:app"],
     ]
     for command in commands:
         running = Server(command, env).wait_ready()
@@ -464,7 +464,7 @@ def test_startup_fails_clearly_on_a_tampered_model(tiny_model_path: Path, tmp_pa
 
 def test_plain_uvicorn_startup_logs_why_it_refuses_a_model(tmp_path: Path) -> None:
     process = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "tppo_screen.api:app", "--port", str(free_port())],
+        [sys.executable, "-m", "uvicorn", "tppo_screen.serving.app:app", "--port", str(free_port())],
         env={**os.environ, "TPPO_MODEL_PATH": str(tmp_path / "absent.joblib")},
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tppo_screen.artifacts import card_path, load_model, read_card, save_model
+from tppo_screen.model.artifacts import card_path, load_model, read_card, save_model
 from tppo_screen.errors import ModelError
 
 
@@ -85,7 +85,7 @@ def test_same_data_and_seed_give_a_byte_identical_model(tmp_path: Path) -> None:
     import sys
 
     from tests.conftest import TINY
-    from tppo_screen.artifacts import sha256_file
+    from tppo_screen.model.artifacts import sha256_file
 
     paths = []
     for seed in ("1", "2"):

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import TINY
-from tppo_screen.artifacts import Model
-from tppo_screen.batch import ReadReport, detect_format, read_chunks, score_file
+from tppo_screen.model.artifacts import Model
+from tppo_screen.batch.score import ReadReport, detect_format, read_chunks, score_file
 from tppo_screen.errors import InputError
-from tppo_screen.scoring import score_texts
+from tppo_screen.model.scoring import score_texts
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_formats_come_from_the_extension_or_the_option(tmp_path: Path) -> None:
 
 
 def test_contact_keys_normalise_numbers_and_ignore_masked_ones() -> None:
-    from tppo_screen.contacts import contact_keys
+    from tppo_screen.batch.contacts import contact_keys
 
     keys = contact_keys("WA 0800-0000-0001 / +62 800 0000 0001, tg @Rekrut_Cepat, wa.me/6280000000002")
     assert keys == {"tel:080000000001", "tg:rekrut_cepat", "tel:080000000002"}

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.conftest import TINY
-from tppo_screen.artifacts import card_path
+from tppo_screen.model.artifacts import card_path
 from tppo_screen.cli import app
 
 runner = CliRunner()

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tppo_screen.artifacts import Model, load_model
-from tppo_screen.compiled import Compiled
+from tppo_screen.model.artifacts import Model, load_model
+from tppo_screen.model.compiled import Compiled
 from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
 from tppo_screen.errors import ModelError
-from tppo_screen.scoring import score_texts
+from tppo_screen.model.scoring import score_texts
 
 ODD_TEXTS = [
     "Admin CS Kamboja gaji 15jt, paspor dibantu, tiket ditanggung",
@@ -67,7 +67,7 @@ def test_unknown_pipeline_parts_are_refused_not_approximated(tiny_model: Model) 
 def test_compiled_scoring_equals_pipelines_with_other_tfidf_settings() -> None:
     """The generic word analyzer and mixed sublinear/linear term frequencies (the shipped model
     uses the stemming analyzer and sublinear tf in both blocks)."""
-    from tppo_screen.pipeline import build_pipeline
+    from tppo_screen.model.pipeline import build_pipeline
 
     data = pd.read_csv(DATA_DIR / "test.csv").groupby("label").head(200)  # both classes
     pipeline = build_pipeline(

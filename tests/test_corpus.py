@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tppo_screen.artifacts import load_model
-from tppo_screen.realworld import read_real
-from tppo_screen.scoring import score_frame
-from tppo_screen.style import length_only_auc, style_only_auc
-from tppo_screen.text import EMAIL, PHONE, normalize
+from tppo_screen.model.artifacts import load_model
+from tppo_screen.corpus.realworld import read_real
+from tppo_screen.model.scoring import score_frame
+from tppo_screen.corpus.style import length_only_auc, style_only_auc
+from tppo_screen.model.text import EMAIL, PHONE, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -114,7 +114,7 @@ def test_the_real_world_test_split_shares_no_group_or_text_with_training(corpus:
 
 
 def test_snippets_sit_with_their_ad_and_keep_its_evidence(corpus: pd.DataFrame) -> None:
-    from tppo_screen.redflags import default_catalogue
+    from tppo_screen.model.catalogue import default_catalogue
 
     snippets = corpus[corpus["origin"] == "snippet"]
     assert len(snippets) > 1000

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tppo_screen.errors import DataError
-from tppo_screen.evaluate import Budget, breakdowns, choose_thresholds, length_band
+from tppo_screen.training.evaluate import Budget, breakdowns, choose_thresholds, length_band
 
 
 def test_high_keeps_every_false_alarm_budget_and_separates_best_within_them() -> None:
@@ -44,7 +44,7 @@ def test_breakdowns_cover_source_kind_length_modus_and_register() -> None:
     )
     y = np.array([1, 0, 0, 1])
     scores = np.array([0.9, 0.1, 0.6, 0.4])
-    from tppo_screen.artifacts import Thresholds
+    from tppo_screen.model.artifacts import Thresholds
 
     result = breakdowns(frame, y, scores, Thresholds(medium=0.3, high=0.5))
     assert set(result) >= {"by_origin", "by_length", "by_modus", "by_register"}

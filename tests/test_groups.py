@@ -1,7 +1,7 @@
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from tppo_screen.groups import near_duplicate_groups
+from tppo_screen.corpus.groups import near_duplicate_groups
 
 BASE = (
     "Dicari admin customer service untuk perusahaan investasi di Phnom Penh Kamboja dengan gaji "

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tppo_screen.artifacts import Model, load_model
+from tppo_screen.model.artifacts import Model, load_model
 from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
-from tppo_screen.scoring import score_frame, score_texts
+from tppo_screen.model.scoring import score_frame, score_texts
 
 pytestmark = pytest.mark.model
 
@@ -118,7 +118,7 @@ def test_no_red_flag_lowers_a_score_and_no_cue_raises_one(model: Model) -> None:
 
 
 def test_top_terms_are_not_function_words_or_numbers(model: Model) -> None:
-    from tppo_screen.pipeline import says_something
+    from tppo_screen.model.pipeline import says_something
 
     texts = pd.read_csv(DATA_DIR / "test.csv", dtype=str, keep_default_na=False)["text"].head(300).tolist()
     terms = {term.term for result in score_texts(model, texts, top_k=8) for term in result.top_terms}

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import TINY
-from tppo_screen.pipeline import build_pipeline, slim
+from tppo_screen.model.pipeline import build_pipeline, slim
 
 
 def test_pipeline_fits_and_ranks_tiny_data() -> None:
@@ -44,7 +44,7 @@ def test_same_data_give_the_same_coefficients() -> None:
 
 
 def test_signed_regression_holds_each_signed_weight_to_its_sign() -> None:
-    from tppo_screen.constrained import SignedLogisticRegression
+    from tppo_screen.model.constrained import SignedLogisticRegression
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 5))
@@ -59,7 +59,7 @@ def test_signed_regression_holds_each_signed_weight_to_its_sign() -> None:
 def test_signed_regression_matches_scikit_learn_without_signs() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from tppo_screen.constrained import SignedLogisticRegression
+    from tppo_screen.model.constrained import SignedLogisticRegression
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 4))
@@ -74,7 +74,7 @@ def test_signed_regression_matches_scikit_learn_without_signs() -> None:
 
 
 def test_word_features_keep_no_ngram_of_function_words_or_numbers_alone() -> None:
-    from tppo_screen.pipeline import says_something
+    from tppo_screen.model.pipeline import says_something
 
     data = pd.read_csv(TINY)
     y = (data["label"] == "high_risk").to_numpy(dtype=int)

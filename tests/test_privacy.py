@@ -1,6 +1,6 @@
 import pytest
 
-from tppo_screen.privacy import mask_personal_data, pseudonym, replace_company
+from tppo_screen.corpus.privacy import mask_personal_data, pseudonym, replace_company
 
 
 def test_phone_numbers_and_emails_are_masked() -> None:

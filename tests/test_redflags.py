@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tppo_screen.errors import CatalogueError
-from tppo_screen.redflags import default_catalogue, fold, load_catalogue
+from tppo_screen.model.catalogue import default_catalogue, fold, load_catalogue
 
 
 def ids(text: str) -> set[str]:

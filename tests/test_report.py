@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tppo_screen.cli import app
-from tppo_screen.report import FILES
+from tppo_screen.training.report import FILES
 
 TINY = Path(__file__).parent / "assets" / "tiny.csv"
 
@@ -38,8 +38,8 @@ def test_evaluate_report_writes_metrics_markdown_and_images(tiny_model_path: Pat
 def test_report_masks_contacts_in_excerpts(tiny_model_path: Path, tmp_path: Path) -> None:
     import pandas as pd
 
-    from tppo_screen.artifacts import load_model
-    from tppo_screen.report import write_report
+    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.training.report import write_report
 
     frame = pd.read_csv(TINY)
     frame.loc[frame["label"] == "legit", "text"] += " Hubungi 0812-3456-7890 atau budi.santoso@gmail.com"

@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tppo_screen.artifacts import Model, Thresholds
+from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
-from tppo_screen.scoring import risk_levels, score_frame, score_texts
-from tppo_screen.stem import StemTokenizer, load_overrides
-from tppo_screen.text import normalize
+from tppo_screen.model.scoring import risk_levels, score_frame, score_texts
+from tppo_screen.model.stem import StemTokenizer, load_overrides
+from tppo_screen.model.text import normalize
 
 
 def test_score_frame_keeps_rows_order_and_columns(tiny_model: Model) -> None:
@@ -121,7 +121,7 @@ def test_warnings_flag_short_and_english_texts_only(tiny_model: Model) -> None:
 
 
 def test_reasons_say_in_words_what_raised_and_what_lowered_the_score() -> None:
-    from tppo_screen.scoring import FlagHit, SpanOut, Term, reasons_in_words
+    from tppo_screen.model.scoring import FlagHit, SpanOut, Term, reasons_in_words
 
     def hit(flag_id: str, label: str, weight: float | None, words: str) -> FlagHit:
         span = SpanOut(start=0, end=len(words), text=words)

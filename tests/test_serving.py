@@ -8,7 +8,7 @@ import socket
 import pytest
 import uvloop
 
-from tppo_screen.serving import Coalesced
+from tppo_screen.serving.workers import Coalesced
 
 
 def test_writes_in_one_loop_turn_leave_together_and_close_sends_what_is_held() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from tppo_screen.errors import InputError
-from tppo_screen.stem import DEFAULT_OVERRIDES, StemTokenizer, load_overrides, stem_word
+from tppo_screen.model.stem import DEFAULT_OVERRIDES, StemTokenizer, load_overrides, stem_word
 
 
 def test_sastrawi_stems_affixed_words() -> None:

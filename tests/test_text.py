@@ -1,6 +1,6 @@
 import pytest
 
-from tppo_screen.text import fold, normalize
+from tppo_screen.model.text import fold, normalize
 
 
 @pytest.mark.parametrize(

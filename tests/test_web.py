@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from tests.servers import ROOT, Server
 from tppo_screen.cli import app
 from tppo_screen.config import DEFAULT_MODEL
-from tppo_screen.gallery import GALLERY
+from tppo_screen.corpus.gallery import GALLERY
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [

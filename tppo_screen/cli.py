@@ -22,11 +22,11 @@ from rich.text import Text
 
 from tppo_screen.config import DEFAULT_MODEL, Settings
 from tppo_screen.errors import InputError, TppoScreenError
-from tppo_screen.redflags import SEVERITIES
+from tppo_screen.model.catalogue import SEVERITIES
 
 if TYPE_CHECKING:
-    from tppo_screen.batch import BatchSummary
-    from tppo_screen.scoring import FlagHit, Score
+    from tppo_screen.batch.score import BatchSummary
+    from tppo_screen.model.scoring import FlagHit, Score
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -88,7 +88,7 @@ CatalogueOption = Annotated[
         "--catalogue",
         "-c",
         help="Red-flag catalogue TOML to explain with (default: the model's own, which is the "
-        "shipped tppo_screen/redflags.toml). Your own file needs no code change.",
+        "shipped tppo_screen/model/redflags.toml). Your own file needs no code change.",
     ),
 ]
 LanguageOption = Annotated[
@@ -119,9 +119,9 @@ def check(
     """Score one ad and show the evidence: the ad with its red flags (red/yellow) and
     legitimacy cues (green) highlighted, what each sign means, and the terms that pushed the
     score up or down."""
-    from tppo_screen.artifacts import load_model
-    from tppo_screen.redflags import load_catalogue
-    from tppo_screen.scoring import score_texts
+    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.model.catalogue import load_catalogue
+    from tppo_screen.model.scoring import score_texts
 
     with user_errors():
         language = _language(lang)
@@ -222,7 +222,7 @@ def red_flags(
     severity, what they mean and where they are documented."""
     from dataclasses import asdict
 
-    from tppo_screen.redflags import example_failures, load_catalogue
+    from tppo_screen.model.catalogue import example_failures, load_catalogue
 
     with user_errors():
         language = _language(lang)
@@ -334,8 +334,8 @@ def score(
     invalid JSON) are not scored: they go to an errors file with their line numbers. The output
     file appears only when the job is complete, so Ctrl-C leaves nothing half-written.
     """
-    from tppo_screen.artifacts import load_model
-    from tppo_screen.batch import score_file
+    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.batch.score import score_file
 
     with user_errors():
         loaded = load_model(_model_path(model))
@@ -476,9 +476,9 @@ def train(
     catalogue becomes part of the model: each flag and cue is a feature with a learned weight,
     a red flag's held ≥ 0 and a cue's ≤ 0. With `source` and `register` columns the thresholds
     keep false alarms within a budget per kind of legitimate text (see the card's notes)."""
-    from tppo_screen.artifacts import save_model
-    from tppo_screen.stem import DEFAULT_OVERRIDES
-    from tppo_screen.train import train as train_model
+    from tppo_screen.model.artifacts import save_model
+    from tppo_screen.model.stem import DEFAULT_OVERRIDES
+    from tppo_screen.training.train import train as train_model
 
     with user_errors():
         pipeline, card = train_model(
@@ -514,15 +514,15 @@ def evaluate(
     ] = None,
 ) -> None:
     """Evaluate a model on labelled data at the thresholds in its card; print metrics JSON."""
-    from tppo_screen.artifacts import load_model, sha256_file
-    from tppo_screen.evaluate import evaluate_model
-    from tppo_screen.tables import read_table, write_text
+    from tppo_screen.model.artifacts import load_model, sha256_file
+    from tppo_screen.training.evaluate import evaluate_model
+    from tppo_screen.tables.read import read_table, write_text
 
     with user_errors():
         loaded = load_model(_model_path(model))
         frame = read_table(data)
         if report is not None:
-            from tppo_screen.report import write_report
+            from tppo_screen.training.report import write_report
 
             metrics = write_report(loaded, frame, report, str(data))
             metrics.pop("worst_errors")
@@ -559,9 +559,9 @@ def serve(
     at startup. Limits, API keys and CORS come from TPPO_* variables (see the README)."""
     import uvicorn
 
-    from tppo_screen.api import create_app
-    from tppo_screen.artifacts import load_model
-    from tppo_screen.serving import HttpProtocol, run_workers
+    from tppo_screen.serving.app import create_app
+    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.serving.workers import HttpProtocol, run_workers
 
     path = _model_path(model)
     with user_errors():

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 MODELS_DIR = ROOT / "models"
 DEFAULT_MODEL = MODELS_DIR / "default.joblib"
-WEB_DIR = Path(__file__).resolve().parent / "web"  # the demo page's static files
+WEB_DIR = Path(__file__).resolve().parent / "serving" / "web"  # the demo page's static files
+SEED = 13  # the one random seed: splits, folds, snippets and the model all start from it
 
 
 class Settings(BaseSettings):

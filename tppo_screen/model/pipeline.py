@@ -25,10 +25,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from tppo_screen.constrained import SignedLogisticRegression
-from tppo_screen.redflags import Catalogue, Match, cues_count, default_catalogue
-from tppo_screen.stem import StemTokenizer, load_overrides
-from tppo_screen.text import Folded, fold_many, normalized_text
+from tppo_screen.model.constrained import SignedLogisticRegression
+from tppo_screen.model.catalogue import Catalogue, Match, cues_count, default_catalogue
+from tppo_screen.model.stem import StemTokenizer, load_overrides
+from tppo_screen.model.text import Folded, fold_many, normalized_text
 
 DEFAULT_SEED = 13
 

@@ -8,7 +8,7 @@ types, so its probabilities equal the pipeline's (tested on the whole test split
 n-grams are looked up once per distinct word (a bounded cache): ads reuse most words.
 
 Training, cross-validation and anything that changes the pipeline use scikit-learn; only the
-scoring of a fitted model (`tppo_screen.scoring`) goes through here. A pipeline whose parts
+scoring of a fitted model (`tppo_screen.model.scoring`) goes through here. A pipeline whose parts
 this module does not know is refused with `ModelError`, never approximated.
 """
 
@@ -27,10 +27,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
-from tppo_screen.pipeline import CatalogueFeatures, flag_columns
-from tppo_screen.redflags import Match
-from tppo_screen.stem import StemTokenizer
-from tppo_screen.text import Folded, normalized_text
+from tppo_screen.model.pipeline import CatalogueFeatures, flag_columns
+from tppo_screen.model.catalogue import Match
+from tppo_screen.model.stem import StemTokenizer
+from tppo_screen.model.text import Folded, normalized_text
 
 WORD_CACHE = 1 << 17  # distinct words whose character n-gram ids are kept (~20 MB at most)
 

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import ConfusionMatrixDisplay, average_precision_score, precision_recall_curve
 
-from tppo_screen.artifacts import Thresholds
+from tppo_screen.model.artifacts import Thresholds
 
 LEVEL_COLOURS = {"medium": "#d99a00", "high": "#c0392b"}
 

@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tppo_screen.errors import DataError
-from tppo_screen.privacy import mask_contacts
+from tppo_screen.corpus.privacy import mask_contacts
 
 Kind = Literal["verbatim", "paraphrase", "portal", "official", "informal"]
 HIGH_RISK_MODUS = (

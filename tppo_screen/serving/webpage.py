@@ -1,4 +1,4 @@
-"""The trainers' demo page: `GET /` serves tppo_screen/web/index.html, `/web/...` its assets.
+"""The trainers' demo page: `GET /` serves tppo_screen/serving/web/index.html, `/web/...` its assets.
 
 Static files only (HTML, CSS, ES modules, the gallery as JSON): no build step, nothing fetched
 from another host, so the page works offline on the laptop running `tppo-screen serve`. The

@@ -1,6 +1,6 @@
 """The demo page's gallery: hand-picked ads from data/samples/listings.csv, texts verbatim.
 
-    python -m tppo_screen.gallery [--listings data/samples/listings.csv] [--out tppo_screen/web/gallery.json]
+    python -m tppo_screen.corpus.gallery [--listings data/samples/listings.csv] [--out tppo_screen/serving/web/gallery.json]
 
 The picks (`PICKS`) are chosen for teaching: both classes, formal and informal ads, emoji, a
 high-risk ad next to its honest twin, and honest ads that the shipped model scores high (a

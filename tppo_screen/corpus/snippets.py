@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from tppo_screen.redflags import Catalogue
+from tppo_screen.model.catalogue import Catalogue
 
 MIN_WORDS, MAX_WORDS = 8, 40
 MAX_SENTENCES = 3

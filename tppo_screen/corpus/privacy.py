@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 
-from tppo_screen.text import EMAIL, PHONE
+from tppo_screen.model.text import EMAIL, PHONE
 
 MASKED_PHONE = "08xx-xxxx-xxxx"
 MASKED_EMAIL = "<email>"

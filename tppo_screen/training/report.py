@@ -6,7 +6,7 @@
     calibration.png   reliability diagram
     confusion.png     confusion matrices at `medium` and `high`
 
-Scores come from `tppo_screen.scoring` through `evaluate_model`; excerpts of ads in the report
+Scores come from `tppo_screen.model.scoring` through `evaluate_model`; excerpts of ads in the report
 are masked (phone numbers, e-mails, names after honorifics) in case the data is not. Files are
 written to a temporary directory beside `directory` and moved in only when all are done.
 """
@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tppo_screen import plots
-from tppo_screen.artifacts import Model
-from tppo_screen.evaluate import labelled_metrics, score_labelled
-from tppo_screen.privacy import mask_people, mask_personal_data
-from tppo_screen.scoring import score_texts
+from tppo_screen.training import plots
+from tppo_screen.model.artifacts import Model
+from tppo_screen.training.evaluate import labelled_metrics, score_labelled
+from tppo_screen.corpus.privacy import mask_people, mask_personal_data
+from tppo_screen.model.scoring import score_texts
 
 FILES = ("metrics.json", "report.md", "pr_curve.png", "calibration.png", "confusion.png")
 

@@ -7,7 +7,7 @@
   order. Rows whose text is empty or not text get `risk_level="error"` and a reason in `error`
   instead of being dropped.
 
-Both go through `model.compiled` (`tppo_screen.compiled`): the fitted pipeline's arithmetic
+Both go through `model.compiled` (`tppo_screen.model.compiled`): the fitted pipeline's arithmetic
 without scikit-learn's per-call overhead, equal to `pipeline.predict_proba` (tested), so one ad
 scores in about a millisecond. Each ad is folded and matched against the catalogue once.
 
@@ -28,10 +28,10 @@ from pydantic import BaseModel, Field
 from scipy import sparse
 from sklearn.pipeline import Pipeline
 
-from tppo_screen.artifacts import Model, Thresholds
+from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
-from tppo_screen.redflags import Catalogue, Match, Severity, cues_count
-from tppo_screen.text import Folded
+from tppo_screen.model.catalogue import Catalogue, Match, Severity, cues_count
+from tppo_screen.model.text import Folded
 
 Level = Literal["low", "medium", "high", "error"]
 OUTPUT_COLUMNS = ("risk_score", "risk_level", "red_flags", "error")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tppo_screen.text import EMAIL, PHONE
+from tppo_screen.model.text import EMAIL, PHONE
 
 _HANDLE = re.compile(r"(?<![\w.@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _TG_LINK = re.compile(r"\bt\.me/([A-Za-z][A-Za-z0-9_]{3,31})\b", re.IGNORECASE)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 from tppo_screen.errors import CatalogueError
-from tppo_screen.text import Folded, fold
+from tppo_screen.model.text import Folded, fold
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("redflags.toml")
 Kind = Literal["red", "green"]

@@ -16,9 +16,9 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from tppo_screen.artifacts import Model, Thresholds
+from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.errors import DataError
-from tppo_screen.scoring import score_frame
+from tppo_screen.model.scoring import score_frame
 
 LABELS = ("legit", "high_risk")
 

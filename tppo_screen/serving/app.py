@@ -1,8 +1,8 @@
 """The REST API: `create_app(settings)` builds it; the lifespan loads the model once.
 
-    tppo-screen serve [--workers N]      python serve.py      uvicorn tppo_screen.api:app
+    tppo-screen serve [--workers N]      python serve.py      uvicorn tppo_screen.serving.app:app
 
-Every score comes from `tppo_screen.scoring`; the API validates, scores and serialises, and
+Every score comes from `tppo_screen.model.scoring`; the API validates, scores and serialises, and
 never computes a score itself. If the model is missing or does not match its card, startup
 fails with one clear log line. Limits, API keys and CORS origins come from `Settings`
 (environment variables `TPPO_*`, read when the app is built, not at import).
@@ -38,12 +38,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tppo_screen import __version__
-from tppo_screen.artifacts import Model, ModelCard, Thresholds, load_model
+from tppo_screen.model.artifacts import Model, ModelCard, Thresholds, load_model
 from tppo_screen.config import Settings
 from tppo_screen.errors import ModelError
-from tppo_screen.redflags import Kind, Severity
-from tppo_screen.scoring import FlagHit, Reasons, Score, Term, score_texts
-from tppo_screen.webpage import add_web_page
+from tppo_screen.model.catalogue import Kind, Severity
+from tppo_screen.model.scoring import FlagHit, Reasons, Score, Term, score_texts
+from tppo_screen.serving.webpage import add_web_page
 
 logger = logging.getLogger(__name__)
 
@@ -497,7 +497,7 @@ def create_app(settings: Settings | None = None, model: Model | None = None) -> 
             multiprocess.MultiProcessCollector(source)
         return Response(generate_latest(source), media_type=CONTENT_TYPE_LATEST)
 
-    add_web_page(app)  # the trainers' demo page at / (tppo_screen/web/), not in the OpenAPI schema
+    add_web_page(app)  # the trainers' demo page at / (tppo_screen/serving/web/), not in the OpenAPI schema
     return app
 
 
@@ -539,8 +539,8 @@ def _default_app() -> FastAPI:
 
 
 def __getattr__(name: str) -> Any:
-    """`tppo_screen.api:app` for uvicorn, built on first access (not at import) from the
-    environment: `TPPO_MODEL_PATH=... uvicorn tppo_screen.api:app`."""
+    """`tppo_screen.serving.app:app` for uvicorn, built on first access (not at import) from the
+    environment: `TPPO_MODEL_PATH=... uvicorn tppo_screen.serving.app:app`."""
     if name == "app":
         return _default_app()
     raise AttributeError(name)

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tppo_screen.groups import shingle_matrix
-from tppo_screen.text import normalize_many
+from tppo_screen.corpus.groups import shingle_matrix
+from tppo_screen.model.text import normalize_many
 
 SAMPLE = 500
 

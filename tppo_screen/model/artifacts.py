@@ -28,12 +28,12 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 from sklearn.pipeline import Pipeline
 
-from tppo_screen.compiled import Compiled
+from tppo_screen.model.compiled import Compiled
 from tppo_screen.errors import ModelError
-from tppo_screen.pipeline import slim
-from tppo_screen.redflags import Catalogue
-from tppo_screen.tables import write_text
-from tppo_screen.text import Folded
+from tppo_screen.model.pipeline import slim
+from tppo_screen.model.catalogue import Catalogue
+from tppo_screen.tables.read import write_text
+from tppo_screen.model.text import Folded
 
 LEVELS = ("low", "medium", "high")
 

@@ -1,6 +1,6 @@
 """Build the training corpus in data/ from the raw sources and the authored ads (`make data`).
 
-    python -m tppo_screen.corpus --raw ../shared/data/raw --out data
+    python -m tppo_screen.corpus.build --raw ../shared/data/raw --out data
 
 Real legitimate ads come from Loker.id, MagangHub and the Indonesian rows of the DTP IT set;
 real-world texts (offers and ads quoted from public pages, the hand-labelled Telegram posts)
@@ -31,15 +31,15 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from tppo_screen.diversity import diversity_report
+from tppo_screen.corpus.diversity import diversity_report
 from tppo_screen.errors import DataError
-from tppo_screen.groups import near_duplicate_groups
-from tppo_screen.privacy import mask_people, pseudonym, replace_company
-from tppo_screen.realworld import read_real, real_frame
-from tppo_screen.redflags import default_catalogue
-from tppo_screen.snippets import balance, candidates
-from tppo_screen.style import length_only_auc, style_only_auc
-from tppo_screen.text import normalize
+from tppo_screen.corpus.groups import near_duplicate_groups
+from tppo_screen.corpus.privacy import mask_people, pseudonym, replace_company
+from tppo_screen.corpus.realworld import read_real, real_frame
+from tppo_screen.model.catalogue import default_catalogue
+from tppo_screen.corpus.snippets import balance, candidates
+from tppo_screen.corpus.style import length_only_auc, style_only_auc
+from tppo_screen.model.text import normalize
 
 logger = logging.getLogger(__name__)
 SEED = 13

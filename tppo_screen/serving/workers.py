@@ -100,7 +100,7 @@ class HttpProtocol(HttpToolsProtocol):
 
 
 def _worker(channel: socket.socket, access_log: bool) -> None:
-    from tppo_screen.api import create_app
+    from tppo_screen.serving.app import create_app
 
     class Worker(uvicorn.Server):
         """A uvicorn server without a socket of its own: it serves the connections that arrive

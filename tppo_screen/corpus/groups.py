@@ -14,7 +14,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from tppo_screen.text import normalize_many
+from tppo_screen.model.text import normalize_many
 
 
 def shingle_matrix(normalized: Sequence[str]) -> sparse.csr_matrix:

@@ -36,10 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tppo_screen.artifacts import Model
-from tppo_screen.contacts import ContactGroups, contact_keys
+from tppo_screen.model.artifacts import Model
+from tppo_screen.batch.contacts import ContactGroups, contact_keys
 from tppo_screen.errors import InputError
-from tppo_screen.scoring import score_frame
+from tppo_screen.model.scoring import score_frame
 
 Format = Literal["csv", "tsv", "jsonl", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "tsv", "jsonl", "parquet")

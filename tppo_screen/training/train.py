@@ -19,15 +19,15 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from tppo_screen import __version__
-from tppo_screen.artifacts import ModelCard, Thresholds, library_versions, sha256_file
+from tppo_screen.model.artifacts import ModelCard, Thresholds, library_versions, sha256_file
 from tppo_screen.errors import DataError
-from tppo_screen.evaluate import Budget, breakdowns, choose_thresholds, compute_metrics, labels_to_target
-from tppo_screen.groups import near_duplicate_groups
-from tppo_screen.pipeline import DEFAULT_SEED, build_pipeline
-from tppo_screen.redflags import Catalogue, load_catalogue
-from tppo_screen.scoring import predict_scores, text_problem
-from tppo_screen.stem import DEFAULT_OVERRIDES, load_overrides
-from tppo_screen.tables import read_table
+from tppo_screen.training.evaluate import Budget, breakdowns, choose_thresholds, compute_metrics, labels_to_target
+from tppo_screen.corpus.groups import near_duplicate_groups
+from tppo_screen.model.pipeline import DEFAULT_SEED, build_pipeline
+from tppo_screen.model.catalogue import Catalogue, load_catalogue
+from tppo_screen.model.scoring import predict_scores, text_problem
+from tppo_screen.model.stem import DEFAULT_OVERRIDES, load_overrides
+from tppo_screen.tables.read import read_table
 
 logger = logging.getLogger(__name__)
 PARAM_KEYS = (
