@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tppo_screen.training import plots
-from tppo_screen.model.artifacts import Model
-from tppo_screen.training.evaluate import labelled_metrics, score_labelled
 from tppo_screen.corpus.privacy import mask_people, mask_personal_data
+from tppo_screen.model.artifacts import Model
 from tppo_screen.model.scoring import score_texts
+from tppo_screen.training import plots
+from tppo_screen.training.evaluate import labelled_metrics, score_labelled
 
 FILES = ("metrics.json", "report.md", "pr_curve.png", "calibration.png", "confusion.png")
 
@@ -100,16 +100,31 @@ def _save(fig: Figure, path: Path) -> None:
 
 
 def _markdown(model: Model, data_name: str, metrics: dict[str, Any], errors: dict[str, list]) -> str:
+    lines = _headline(model, data_name, metrics)
+    for key, title in GROUP_TABLES:
+        if key in metrics:
+            lines += ["", f"## {title}", "", *_group_table(metrics[key])]
+    lines += _red_flag_table(metrics.get("by_red_flag", {}))
+    if "twins" in metrics and metrics["twins"]["pairs"]:
+        share = metrics["twins"]["high_risk_twin_scores_higher"]
+        lines += [
+            "",
+            f"Counterfactual twin pairs: the high-risk side scores higher in {share:.1%} of "
+            f"{metrics['twins']['pairs']} pairs.",
+        ]
+    for name, rows in errors.items():
+        lines += _error_table(ERROR_TITLES[name], rows)
+    return "\n".join(lines) + "\n"
+
+
+def _headline(model: Model, data_name: str, metrics: dict[str, Any]) -> list[str]:
     high, medium = metrics["at_high"], metrics["at_medium"]
-    lines = [
+    unscorable = metrics.get("unscorable_rows")
+    return [
         f"# Evaluation report: `{model.version}` on `{data_name}`",
         "",
         f"{metrics['rows']:,} ads, {metrics['high_risk_rows']:,} of them labelled high-risk"
-        + (
-            f"; {metrics['unscorable_rows']} unscorable rows left out"
-            if metrics.get("unscorable_rows")
-            else ""
-        )
+        + (f"; {unscorable} unscorable rows left out" if unscorable else "")
         + ". Thresholds from the model card: "
         f"`medium` ≥ {model.thresholds.medium:.4f}, `high` ≥ {model.thresholds.high:.4f}.",
         "",
@@ -133,49 +148,48 @@ def _markdown(model: Model, data_name: str, metrics: dict[str, Any], errors: dic
         "![Calibration](calibration.png)",
         "![Confusion matrices](confusion.png)",
     ]
-    for key, title in GROUP_TABLES:
-        if key in metrics:
-            lines += ["", f"## {title}", "", *_group_table(metrics[key])]
-    if "by_red_flag" in metrics:
-        lines += [
-            "",
-            "## Per red flag (weakest first)",
-            "",
-            "Among the high-risk ads annotated with each red flag, the share the model puts at each level.",
-            "",
-            "| red flag | ads | recall at `medium` | recall at `high` |",
-            "|---|---|---|---|",
-        ]
-        for flag, row in metrics["by_red_flag"].items():
-            lines.append(
-                f"| {flag} | {row['ads']} | {row['recall_at_medium']:.3f} | {row['recall_at_high']:.3f} |"
-            )
-    if "twins" in metrics and metrics["twins"]["pairs"]:
-        share = metrics["twins"]["high_risk_twin_scores_higher"]
-        lines += [
-            "",
-            f"Counterfactual twin pairs: the high-risk side scores higher in {share:.1%} of "
-            f"{metrics['twins']['pairs']} pairs.",
-        ]
-    titles = {
-        "false_positives": "Worst false alarms (legitimate ads with the highest scores)",
-        "false_negatives": "Worst misses (high-risk ads with the lowest scores)",
-    }
-    for name, rows in errors.items():
-        lines += [
-            "",
-            f"## {titles[name]}",
-            "",
-            "| id | source | score | red flags / cues found | top terms | excerpt |",
-            "|---|---|---|---|---|---|",
-        ]
-        for row in rows:
-            found = ", ".join(row["red_flags"] + [f"cue:{g}" for g in row["green_flags"]]) or "none"
-            lines.append(
-                f"| {row['id']} | {row['source']} | {row['score']:.3f} | {found} | "
-                f"{', '.join(row['top_terms'])} | {row['excerpt']} |"
-            )
-    return "\n".join(lines) + "\n"
+
+
+def _red_flag_table(by_flag: dict[str, dict[str, Any]]) -> list[str]:
+    if not by_flag:
+        return []
+    lines = [
+        "",
+        "## Per red flag (weakest first)",
+        "",
+        "Among the high-risk ads annotated with each red flag, the share the model puts at each level.",
+        "",
+        "| red flag | ads | recall at `medium` | recall at `high` |",
+        "|---|---|---|---|",
+    ]
+    for flag, row in by_flag.items():
+        lines.append(
+            f"| {flag} | {row['ads']} | {row['recall_at_medium']:.3f} | {row['recall_at_high']:.3f} |"
+        )
+    return lines
+
+
+ERROR_TITLES = {
+    "false_positives": "Worst false alarms (legitimate ads with the highest scores)",
+    "false_negatives": "Worst misses (high-risk ads with the lowest scores)",
+}
+
+
+def _error_table(title: str, rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        "| id | source | score | red flags / cues found | top terms | excerpt |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        found = ", ".join(row["red_flags"] + [f"cue:{g}" for g in row["green_flags"]]) or "none"
+        lines.append(
+            f"| {row['id']} | {row['source']} | {row['score']:.3f} | {found} | "
+            f"{', '.join(row['top_terms'])} | {row['excerpt']} |"
+        )
+    return lines
 
 
 def write_report(

@@ -19,15 +19,21 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from tppo_screen import __version__
-from tppo_screen.model.artifacts import ModelCard, Thresholds, library_versions, sha256_file
-from tppo_screen.errors import DataError
-from tppo_screen.training.evaluate import Budget, breakdowns, choose_thresholds, compute_metrics, labels_to_target
 from tppo_screen.corpus.groups import near_duplicate_groups
-from tppo_screen.model.pipeline import DEFAULT_SEED, build_pipeline
+from tppo_screen.errors import DataError
+from tppo_screen.model.artifacts import ModelCard, Thresholds, library_versions, sha256_file
 from tppo_screen.model.catalogue import Catalogue, load_catalogue
+from tppo_screen.model.pipeline import DEFAULT_SEED, build_pipeline
 from tppo_screen.model.scoring import predict_scores, text_problem
 from tppo_screen.model.stem import DEFAULT_OVERRIDES, load_overrides
 from tppo_screen.tables.read import read_table
+from tppo_screen.training.evaluate import (
+    Budget,
+    breakdowns,
+    choose_thresholds,
+    compute_metrics,
+    labels_to_target,
+)
 
 logger = logging.getLogger(__name__)
 PARAM_KEYS = (
@@ -193,19 +199,12 @@ def train(
     }
     pipeline = fit_pipeline(build_pipeline(overrides, catalogue), frame["text"].tolist(), y, weights)
     logger.info("final model fitted on %d ads", len(y))
-    data = {
-        "file": Path(data_path).name,
-        "sha256": sha256_file(Path(data_path)),
-        "rows": len(y),
-        "high_risk": int(y.sum()),
-        "legit": int(len(y) - y.sum()),
-    }
+    data = _data_facts(data_path, y)
     for key, path in (("test", test_path), ("real_test", real_test_path)):
         if path is not None:
             metrics[key] = held_out_metrics(pipeline, path, thresholds)
             data[f"{key}_file"] = Path(path).name
             data[f"{key}_sha256"] = sha256_file(Path(path))
-    overrides_text = "\n".join(f"{k}\t{v}" for k, v in sorted(overrides.items()))
     card = ModelCard(
         name=name,
         tppo_screen_version=__version__,
@@ -217,26 +216,45 @@ def train(
             **{key: repr(value) for key, value in pipeline.get_params().items() if key.endswith(PARAM_KEYS)},
         },
         libraries=library_versions(),
-        stem_overrides={
-            "count": len(overrides),
-            "sha256": hashlib.sha256(overrides_text.encode()).hexdigest(),
-        },
-        catalogue={
-            "source": catalogue.source,
-            "sha256": catalogue.sha256,
-            "entries": len(catalogue),
-            "weights": flag_weights(pipeline, catalogue),
-        },
-        notes=threshold_notes(budgets, recall_mask is not None)
-        + [
-            "risk_score is P(high_risk) under balanced class weights (each class's total sample weight "
-            "equal; see data/README.md for the weight of each kind of text): a ranking score, not the "
-            "real-world share of trafficking ads.",
-            "Red-flag weights are held >= 0 and legitimacy-cue weights <= 0 in training: a sign of the "
-            "catalogue never moves a score the wrong way.",
-        ],
+        stem_overrides=_overrides_facts(overrides),
+        catalogue=_catalogue_facts(pipeline, catalogue),
+        notes=threshold_notes(budgets, recall_mask is not None) + CARD_NOTES,
     )
     return pipeline, card
+
+
+CARD_NOTES = [
+    "risk_score is P(high_risk) under balanced class weights (each class's total sample weight "
+    "equal; see data/README.md for the weight of each kind of text): a ranking score, not the "
+    "real-world share of trafficking ads.",
+    "Red-flag weights are held >= 0 and legitimacy-cue weights <= 0 in training: a sign of the "
+    "catalogue never moves a score the wrong way.",
+]
+
+
+def _data_facts(data_path: Path, y: np.ndarray) -> dict[str, Any]:
+    """What the card says about the training file: name, hash and counts per label."""
+    return {
+        "file": Path(data_path).name,
+        "sha256": sha256_file(Path(data_path)),
+        "rows": len(y),
+        "high_risk": int(y.sum()),
+        "legit": int(len(y) - y.sum()),
+    }
+
+
+def _overrides_facts(overrides: dict[str, str]) -> dict[str, Any]:
+    text = "\n".join(f"{k}\t{v}" for k, v in sorted(overrides.items()))
+    return {"count": len(overrides), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def _catalogue_facts(pipeline: Pipeline, catalogue: Catalogue) -> dict[str, Any]:
+    return {
+        "source": catalogue.source,
+        "sha256": catalogue.sha256,
+        "entries": len(catalogue),
+        "weights": flag_weights(pipeline, catalogue),
+    }
 
 
 def held_out_metrics(pipeline: Pipeline, path: Path, thresholds: Thresholds) -> dict[str, Any]:
