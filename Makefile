@@ -36,10 +36,15 @@ browser:
 serve: install
 	$(BIN)/tppo-screen serve
 
-## Lint and check formatting
+## Lint, check formatting and check types (ruff, mypy)
 lint: install
 	$(BIN)/ruff check tppo_screen tests cli.py serve.py scripts benchmarks
 	$(BIN)/ruff format --check tppo_screen tests cli.py serve.py scripts benchmarks
+	$(BIN)/mypy
+
+## The quick loop, under a minute: lint, types and the fast tests (no servers, browsers, notebooks)
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow"
 
 ## Rebuild data/ from the raw sources in $(SHARED_RAW) and the authored ads
 data: install
@@ -72,4 +77,4 @@ clean:
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-.PHONY: install run test browser serve lint data model report lock clean help
+.PHONY: install run test check browser serve lint data model report lock clean help
