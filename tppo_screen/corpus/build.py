@@ -31,18 +31,18 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
+from tppo_screen.config import SEED
 from tppo_screen.corpus.diversity import diversity_report
-from tppo_screen.errors import DataError
 from tppo_screen.corpus.groups import near_duplicate_groups
 from tppo_screen.corpus.privacy import mask_people, pseudonym, replace_company
 from tppo_screen.corpus.realworld import read_real, real_frame
-from tppo_screen.model.catalogue import default_catalogue
 from tppo_screen.corpus.snippets import balance, candidates
 from tppo_screen.corpus.style import length_only_auc, style_only_auc
+from tppo_screen.errors import DataError
+from tppo_screen.model.catalogue import default_catalogue
 from tppo_screen.model.text import normalize
 
 logger = logging.getLogger(__name__)
-SEED = 13
 COLUMNS = [
     "id",
     "text",

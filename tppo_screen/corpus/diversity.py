@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tppo_screen.config import SEED
 from tppo_screen.corpus.groups import shingle_matrix
 from tppo_screen.model.text import normalize_many
 
@@ -44,7 +45,7 @@ def max_shared_5grams(texts: list[str], families: list[str]) -> tuple[np.ndarray
 
 
 def diversity_report(
-    corpus: pd.DataFrame, seed: int = 13, normalized: list[str] | None = None
+    corpus: pd.DataFrame, seed: int = SEED, normalized: list[str] | None = None
 ) -> dict[str, Any]:
     """Per label: distinct-1/2/3-gram ratios on an equal-size sample (ratios fall with corpus
     size, so classes are compared on the same number of ads), the near-duplicate rate (share of

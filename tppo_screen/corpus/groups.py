@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from tppo_screen.graph import components
 from tppo_screen.model.text import normalize_many
 
 
@@ -41,8 +41,21 @@ def near_duplicate_groups(
     Pass `normalized` (the texts through `normalize`) when the caller already has it. Texts
     that are not `linkable` (snippets of an ad: one shared boilerplate sentence would chain
     unrelated ads together) join groups only through their key."""
-    n = len(texts)
     normalized = normalize_many(texts) if normalized is None else normalized
+    rows, cols = shingle_links(normalized, threshold, linkable)
+    whole = [text if linkable is None or linkable[i] else "" for i, text in enumerate(normalized)]
+    for labels in (whole, keys):
+        if labels is not None:
+            label_rows, label_cols = label_links(labels)
+            rows, cols = np.concatenate([rows, label_rows]), np.concatenate([cols, label_cols])
+    return components(len(texts), rows, cols)
+
+
+def shingle_links(
+    normalized: Sequence[str], threshold: float, linkable: Sequence[bool] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of texts sharing at least `threshold` of the shorter text's word 5-grams;
+    texts that are not `linkable` take part in none."""
     shingles = shingle_matrix(normalized)
     if linkable is not None:
         shingles = sparse.diags(np.asarray(linkable, dtype=float)) @ shingles
@@ -50,19 +63,12 @@ def near_duplicate_groups(
     shared = (shingles @ shingles.T).tocoo()
     smaller = np.minimum(sizes[shared.row], sizes[shared.col])
     linked = (shared.row < shared.col) & (smaller > 0) & (shared.data >= threshold * smaller)
-    rows, cols = [shared.row[linked]], [shared.col[linked]]
-    whole = [text if linkable is None or linkable[i] else "" for i, text in enumerate(normalized)]
-    for labels in (whole, keys):
-        if labels is None:
-            continue
-        first: dict[str, int] = {}
-        for i, label in enumerate(labels):
-            if not label:
-                continue
-            j = first.setdefault(label, i)
-            if j != i:
-                rows.append(np.array([j]))
-                cols.append(np.array([i]))
-    row, col = np.concatenate(rows), np.concatenate(cols)
-    graph = sparse.coo_matrix((np.ones(len(row)), (row, col)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    return shared.row[linked], shared.col[linked]
+
+
+def label_links(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs linking each text to the first text with the same non-empty label."""
+    first: dict[str, int] = {}
+    pairs = [(first.setdefault(label, i), i) for i, label in enumerate(labels) if label]
+    linked = [(j, i) for j, i in pairs if j != i]
+    return np.array([j for j, _ in linked], dtype=np.int64), np.array([i for _, i in linked], dtype=np.int64)

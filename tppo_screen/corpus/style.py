@@ -23,6 +23,8 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from tppo_screen.config import SEED
+
 STYLE_FEATURES = (
     "log_chars",
     "log_words",
@@ -58,7 +60,7 @@ def style_features(texts: Iterable[str]) -> pd.DataFrame:
     return pd.DataFrame([style_vector(t) for t in texts], columns=list(STYLE_FEATURES))
 
 
-def style_only_scores(frame: pd.DataFrame, seed: int = 13, folds: int = 5) -> np.ndarray:
+def style_only_scores(frame: pd.DataFrame, seed: int = SEED, folds: int = 5) -> np.ndarray:
     """Out-of-fold scores of a logistic regression on style features alone, with folds that keep
     each `group` on one side (the same kind of split the model is evaluated with)."""
     y = (frame["label"] == "high_risk").to_numpy(dtype=int)
@@ -74,7 +76,7 @@ def style_only_scores(frame: pd.DataFrame, seed: int = 13, folds: int = 5) -> np
     )[:, 1]
 
 
-def style_only_auc(frame: pd.DataFrame, seed: int = 13, folds: int = 5) -> float:
+def style_only_auc(frame: pd.DataFrame, seed: int = SEED, folds: int = 5) -> float:
     """Grouped cross-validated ROC-AUC of the style-only classifier (0.5 = style says nothing)."""
     y = (frame["label"] == "high_risk").to_numpy(dtype=int)
     return float(roc_auc_score(y, style_only_scores(frame, seed, folds)))
@@ -87,7 +89,7 @@ def length_features(texts: Iterable[str]) -> pd.DataFrame:
     )
 
 
-def length_only_auc(frame: pd.DataFrame, seed: int = 13, folds: int = 5) -> float:
+def length_only_auc(frame: pd.DataFrame, seed: int = SEED, folds: int = 5) -> float:
     """Grouped cross-validated ROC-AUC of a gradient-boosted classifier on length alone."""
     y = (frame["label"] == "high_risk").to_numpy(dtype=int)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
