@@ -2,6 +2,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -9,8 +10,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.conftest import TINY
-from tppo_screen.model.artifacts import card_path
 from tppo_screen.cli import app
+from tppo_screen.model.artifacts import card_path
 
 runner = CliRunner()
 
@@ -173,11 +174,23 @@ def test_train_rejects_unknown_labels(tmp_path: Path) -> None:
     assert "unknown labels ['scam']" in result.output
 
 
-def test_help_explains_every_command() -> None:
-    result = runner.invoke(app, ["--help"])
-    assert result.exit_code == 0
-    for command in ("check", "score", "train", "evaluate"):
-        assert command in result.output
+def test_every_command_and_option_has_help_text() -> None:
+    """`--help` explains: no command, sub-command or option is listed without a sentence."""
+    import click
+    import typer.main
+
+    def walk(command: click.Command, path: str) -> Iterator[str]:
+        if not (command.help or command.short_help):
+            yield f"{path}: no help"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.help and "--help" not in param.opts:
+                yield f"{path} {param.opts[0]}: no help"
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, f"{path} {name}")
+
+    missing = list(walk(typer.main.get_command(app), "tppo-screen"))
+    assert not missing, missing
 
 
 def test_train_names_rows_it_cannot_use(tmp_path: Path) -> None:
