@@ -1,6 +1,6 @@
 """Build the training corpus in data/ from the raw sources and the authored ads (`make data`).
 
-    python -m tppo_screen.corpus.build --raw ../shared/data/raw --out data
+    tppo-screen corpus build --raw ../shared/data/raw --out data
 
 Real legitimate ads come from Loker.id, MagangHub and the Indonesian rows of the DTP IT set;
 real-world texts (offers and ads quoted from public pages, the hand-labelled Telegram posts)
@@ -14,11 +14,14 @@ split writes data/train.csv and data/test.csv; the held-out real-world texts of
 data/real/heldout/ become data/real/test.csv.
 The demo file data/samples/listings.csv is drawn from the test side only, so the shipped model
 never saw it. Re-running on the same inputs gives the same files.
+
+`build` runs these steps in order: `load_sources`, then `assemble` (portal headers, pseudonyms,
+masking, filters, duplicates, twins), `add_snippets`, `add_groups_and_weights`, `assign_splits`,
+`write_splits`, and the statistics (`composition`, `leakage`) written to stats.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import logging
@@ -38,7 +41,7 @@ from tppo_screen.corpus.privacy import mask_people, pseudonym, replace_company
 from tppo_screen.corpus.realworld import read_real, real_frame
 from tppo_screen.corpus.snippets import balance, candidates
 from tppo_screen.corpus.style import length_only_auc, style_only_auc
-from tppo_screen.errors import DataError
+from tppo_screen.errors import DataError, InputError
 from tppo_screen.model.catalogue import default_catalogue
 from tppo_screen.model.text import normalize
 
@@ -67,6 +70,10 @@ TEMPLATE_CAP = 3  # near-duplicates of one real-world template count as this man
 SHORT_POST_WEIGHT = 4.0  # a hand-written short post (honest chat posts with a WhatsApp number are
 # what the real-world texts lack)
 SNIPPET_WEIGHT = 0.5  # a snippet repeats part of its ad
+# The raw sources `build` reads, under --raw (../shared/data/raw/SOURCES.md describes them)
+LOKERID = Path("lokerid_jobs") / "job_postings_processed.csv"
+MAGANGHUB = Path("maganghub_internships") / "data_lowongan_maganghub.xlsx"
+DTP = Path("dtp_job_postings") / "Data Lowongan Pekerjaan 9001-12057 - Sheet1.xlsx"
 HAND_WRITTEN = ("authored", "twin")  # source prefixes of ads written or edited by hand
 _ID_WORDS = set(
     "yang dan di untuk dengan dalam ini akan dari pada atau kami anda tidak ke "
@@ -175,48 +182,53 @@ def with_header(text: str, header: str) -> str:
 
 def load_real(raw: Path) -> pd.DataFrame:
     """The real legitimate ads, one frame with a `key` naming the advertiser where known."""
-    lokerid = pd.read_csv(raw / "lokerid_jobs" / "job_postings_processed.csv")
-    maganghub = pd.read_excel(raw / "maganghub_internships" / "data_lowongan_maganghub.xlsx")
-    dtp = pd.read_excel(raw / "dtp_job_postings" / "Data Lowongan Pekerjaan 9001-12057 - Sheet1.xlsx")
-    frames = [
-        pd.DataFrame(
-            {
-                "id": "lokerid-" + lokerid["Job ID"].astype(str),
-                "text": [_join(t, d) for t, d in zip(lokerid["Title"], lokerid["Description"], strict=True)],
-                "source": "lokerid",
-                "key": "company:" + lokerid["Company"].fillna("").astype(str),
-                "company": lokerid["Company"].fillna("").astype(str),
-                "header": [lokerid_header(row) for _, row in lokerid.iterrows()],
-            }
-        ),
-        pd.DataFrame(
-            {
-                "id": "maganghub-" + maganghub["id_posisi"].astype(str).str[:8],
-                "text": [
-                    _join(t, d)
-                    for t, d in zip(maganghub["posisi"], maganghub["deskripsi_posisi"], strict=True)
-                ],
-                "source": "maganghub",
-                "key": ["company:" + c if c else "" for c in map(_company, maganghub["perusahaan"])],
-                "company": list(map(_company, maganghub["perusahaan"])),
-                "header": [maganghub_header(row) for _, row in maganghub.iterrows()],
-            }
-        ),
-        pd.DataFrame(
-            {
-                "id": "dtp-" + dtp["No"].astype(str),
-                "text": [
-                    _join(t, d) for t, d in zip(dtp["Pekerjaan"], dtp["Deskripsi Pekerjaan"], strict=True)
-                ],
-                "source": "dtp",
-                "key": "",
-                "company": list(map(_dtp_company, dtp["Deskripsi Pekerjaan"])),
-            }
-        ),
-    ]
-    real = pd.concat(frames, ignore_index=True)
+    real = pd.concat([_lokerid(raw), _maganghub(raw), _dtp(raw)], ignore_index=True)
     real["label"], real["register"], real["red_flags"], real["modus"] = "legit", "formal", "", "portal"
     return real
+
+
+def _lokerid(raw: Path) -> pd.DataFrame:
+    lokerid = pd.read_csv(raw / LOKERID)
+    return pd.DataFrame(
+        {
+            "id": "lokerid-" + lokerid["Job ID"].astype(str),
+            "text": [_join(t, d) for t, d in zip(lokerid["Title"], lokerid["Description"], strict=True)],
+            "source": "lokerid",
+            "key": "company:" + lokerid["Company"].fillna("").astype(str),
+            "company": lokerid["Company"].fillna("").astype(str),
+            "header": [lokerid_header(row) for _, row in lokerid.iterrows()],
+        }
+    )
+
+
+def _maganghub(raw: Path) -> pd.DataFrame:
+    maganghub = pd.read_excel(raw / MAGANGHUB)
+    companies = list(map(_company, maganghub["perusahaan"]))
+    return pd.DataFrame(
+        {
+            "id": "maganghub-" + maganghub["id_posisi"].astype(str).str[:8],
+            "text": [
+                _join(t, d) for t, d in zip(maganghub["posisi"], maganghub["deskripsi_posisi"], strict=True)
+            ],
+            "source": "maganghub",
+            "key": ["company:" + c if c else "" for c in companies],
+            "company": companies,
+            "header": [maganghub_header(row) for _, row in maganghub.iterrows()],
+        }
+    )
+
+
+def _dtp(raw: Path) -> pd.DataFrame:
+    dtp = pd.read_excel(raw / DTP)
+    return pd.DataFrame(
+        {
+            "id": "dtp-" + dtp["No"].astype(str),
+            "text": [_join(t, d) for t, d in zip(dtp["Pekerjaan"], dtp["Deskripsi Pekerjaan"], strict=True)],
+            "source": "dtp",
+            "key": "",
+            "company": list(map(_dtp_company, dtp["Deskripsi Pekerjaan"])),
+        }
+    )
 
 
 def load_authored(directory: Path) -> pd.DataFrame:
@@ -253,9 +265,21 @@ def origin_of(source: str) -> str:
     return "real"
 
 
-def assemble(raw: Path, out: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Every source in one frame: portal headers, invented companies for high-risk twins,
-    masking, the language and length filters and exact duplicates dropped (with counts)."""
+def check_sources(raw: Path, out: Path) -> None:
+    """An `InputError` naming what is missing when `raw` lacks a raw source or `out` lacks the
+    hand-written (authored/) or real-world (real/) texts."""
+    if not raw.is_dir():
+        raise InputError(f"--raw {raw}: no such folder (it holds the raw sources, e.g. ../shared/data/raw)")
+    missing = [str(raw / path) for path in (LOKERID, MAGANGHUB, DTP) if not (raw / path).is_file()]
+    missing += [str(out / part) for part in ("authored", "real") if not (out / part).is_dir()]
+    if missing:
+        raise InputError(f"the corpus build needs {', '.join(missing)}: not found")
+
+
+def load_sources(raw: Path, out: Path) -> pd.DataFrame:
+    """Every source in one frame, as read: the portal ads of `raw`, the hand-written ads of
+    `out`/authored and the real-world texts of `out`/real (those of `out`/real/heldout marked
+    `heldout`). Ids must be unique."""
     corpus = pd.concat(
         [
             load_real(raw),
@@ -265,42 +289,76 @@ def assemble(raw: Path, out: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         ],
         ignore_index=True,
     )
+    repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
+    if repeated:
+        raise DataError(f"ids must be unique; repeated: {repeated[:5]}")
     corpus["twin_of"] = corpus["twin_of"].fillna("")
+    return corpus
+
+
+def with_headers(corpus: pd.DataFrame) -> list[str]:
+    """The texts with their portal header under the title (a twin takes its original's)."""
     headers = corpus.set_index("id")["header"].dropna().to_dict()
-    corpus["text"] = [
+    return [
         with_header(text, headers.get(twin_of or row_id, ""))
         for text, row_id, twin_of in zip(corpus["text"], corpus["id"], corpus["twin_of"], strict=True)
     ]
+
+
+def pseudonymised(corpus: pd.DataFrame) -> list[str]:
+    """The texts, with an invented company (`privacy.pseudonym`) in place of the real advertiser
+    in every high-risk twin of a real ad."""
     companies = corpus.set_index("id")["company"].dropna().to_dict()
-    corpus["text"] = [
+    return [
         replace_company(text, companies.get(twin_of, ""), pseudonym(row_id)) if label == "high_risk" else text
         for text, row_id, twin_of, label in zip(
             corpus["text"], corpus["id"], corpus["twin_of"], corpus["label"], strict=True
         )
     ]
-    repeated = corpus.loc[corpus["id"].duplicated(), "id"].tolist()
-    if repeated:
-        raise DataError(f"ids must be unique; repeated: {repeated[:5]}")
+
+
+def masked(corpus: pd.DataFrame) -> pd.Series:
+    """The texts with personal data masked (`privacy.mask_people`). Real-world texts come masked
+    by their importer (scripts/import_real_world.py) and are left alone: name patterns would mask
+    brands in them ("atas nama Shopee")."""
     real_world = corpus["source"].str.startswith("real_")
-    # real-world texts come masked by their importer (scripts/import_real_world.py); name
-    # patterns would mask brands in them ("atas nama Shopee")
-    corpus.loc[~real_world, "text"] = corpus.loc[~real_world, "text"].map(mask_people)
-    corpus["language"] = corpus["text"].map(guess_language)
+    texts = corpus["text"].copy()
+    texts[~real_world] = texts[~real_world].map(mask_people)
+    return texts
+
+
+def drop_unusable(corpus: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows of at least MIN_WORDS words, in Indonesian unless hand-written or real-world; and the
+    number of rows dropped per source."""
     n_words = corpus["text"].str.split().str.len()
     written = corpus["source"].str.startswith(HAND_WRITTEN)
+    real_world = corpus["source"].str.startswith("real_")
     keep = (n_words >= MIN_WORDS) & ((corpus["language"] == "id") | written | real_world)
-    dropped = corpus.loc[~keep, "source"].value_counts().to_dict()
-    corpus = corpus[keep].copy()
+    return corpus[keep].copy(), corpus.loc[~keep, "source"].value_counts().to_dict()
+
+
+def drop_duplicates(corpus: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows whose normalised text (column `normalized`, added) came before, dropped; and the
+    number of rows dropped per source."""
     corpus["normalized"] = corpus["text"].map(normalize)
     duplicated = corpus.duplicated("normalized")
-    dropped_duplicates = corpus.loc[duplicated, "source"].value_counts().to_dict()
-    corpus = corpus[~duplicated].reset_index(drop=True)
+    dropped = corpus.loc[duplicated, "source"].value_counts().to_dict()
+    return corpus[~duplicated].reset_index(drop=True), dropped
+
+
+def assemble(raw: Path, out: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Every source in one frame: portal headers, invented companies for high-risk twins,
+    masking, the language and length filters and exact duplicates dropped (with counts)."""
+    corpus = load_sources(raw, out)
+    corpus["text"] = with_headers(corpus)
+    corpus["text"] = pseudonymised(corpus)
+    corpus["text"] = masked(corpus)
+    corpus["language"] = corpus["text"].map(guess_language)
+    corpus, dropped = drop_unusable(corpus)
+    corpus, duplicates = drop_duplicates(corpus)
     corpus["origin"] = corpus["source"].map(origin_of)
     link_twins(corpus)
-    return corpus, {
-        "dropped_non_indonesian_or_short": dropped,
-        "dropped_exact_duplicates": dropped_duplicates,
-    }
+    return corpus, {"dropped_non_indonesian_or_short": dropped, "dropped_exact_duplicates": duplicates}
 
 
 def add_snippets(corpus: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -379,19 +437,27 @@ def sample_weights(corpus: pd.DataFrame) -> np.ndarray:
     return weights
 
 
-def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
-    corpus, dropped = assemble(raw, out)
-    corpus = add_snippets(corpus, seed)
-    normalized = corpus["normalized"].tolist()
+def add_groups_and_weights(corpus: pd.DataFrame) -> None:
+    """Add (in place) each row's `group` (`assign_groups`) and training `weight`
+    (`sample_weights`), and fill the empty `snippet_of` and `source_url` cells."""
     corpus["group"] = assign_groups(corpus)
     corpus["weight"] = sample_weights(corpus).round(4)
     corpus["snippet_of"] = corpus["snippet_of"].fillna("") if "snippet_of" in corpus else ""
     corpus["source_url"] = corpus["source_url"].fillna("")
+
+
+def pinned_listings(out: Path) -> list[str]:
+    """The ids of the demo listings already in `out`/samples/listings.csv (none if absent)."""
     listings = out / "samples" / "listings.csv"
-    pinned = pd.read_csv(listings, dtype=str)["id"].tolist() if listings.exists() else []
-    split = assign_splits(corpus, seed, set(pinned))
+    return pd.read_csv(listings, dtype=str)["id"].tolist() if listings.exists() else []
+
+
+def write_splits(
+    corpus: pd.DataFrame, split: pd.Series, out: Path, seed: int, pinned: Sequence[str]
+) -> dict[str, int]:
+    """Write train.csv, test.csv, real/test.csv and samples/listings.csv (`demo_sample` of the
+    test split) under `out`; return their row counts."""
     train, test = corpus.loc[split == "train", COLUMNS], corpus.loc[split == "test", COLUMNS]
-    dropped_heldout = corpus.loc[split == "dropped", "id"].tolist()
     real_test = corpus.loc[split == "real_test", COLUMNS]
     out.mkdir(parents=True, exist_ok=True)
     train.to_csv(out / "train.csv", index=False)
@@ -400,26 +466,21 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
     samples = demo_sample(test, seed, keep=pinned)
     (out / "samples").mkdir(exist_ok=True)
     samples.to_csv(out / "samples" / "listings.csv", index=False)
-    labelled = corpus[~split.isin(["real_test", "dropped"])]
-    whole = (corpus["origin"] != "snippet").to_numpy()
-    stats = {
-        "rows": {
-            "train": len(train),
-            "test": len(test),
-            "real_test": len(real_test),
-            "samples": len(samples),
-        },
-        "heldout_dropped_as_seen": dropped_heldout,
+    return {"train": len(train), "test": len(test), "real_test": len(real_test), "samples": len(samples)}
+
+
+def composition(corpus: pd.DataFrame, split: pd.Series) -> dict[str, Any]:
+    """What the corpus holds: counts by origin, source, register and label, the real-world texts
+    by split and kind, short texts, twins, red flags and groups."""
+    real_world = corpus[corpus["source"].str.startswith("real_")]
+    whole = corpus["origin"] != "snippet"
+    return {
         "by_origin_and_label": _counts(corpus, ["origin", "label"]),
         "by_source_and_label": _counts(corpus, ["source", "label"]),
         "by_register_and_label": _counts(corpus, ["register", "label"]),
         "real_world": {
-            "by_split_and_label": _counts(
-                corpus[corpus["source"].str.startswith("real_")].assign(split=split), ["split", "label"]
-            ),
-            "by_kind_modus_label": _counts(
-                corpus[corpus["source"].str.startswith("real_")], ["source", "modus", "label"]
-            ),
+            "by_split_and_label": _counts(real_world.assign(split=split), ["split", "label"]),
+            "by_kind_modus_label": _counts(real_world, ["source", "modus", "label"]),
         },
         "short_texts_by_label": _counts(
             corpus[corpus["text"].str.split().str.len() <= SHORT_WORDS], ["origin", "label"]
@@ -428,13 +489,46 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, object]:
         "high_risk_ads_per_red_flag": flag_counts(corpus[(corpus["label"] == "high_risk") & whole]),
         "groups": int(corpus["group"].nunique()),
         "largest_group": int(corpus["group"].value_counts().max()),
-        **dropped,
-        "diversity": diversity_report(  # whole texts: a snippet is a part of its ad by design
-            corpus[whole].reset_index(drop=True),
-            normalized=[t for t, w in zip(normalized, whole, strict=True) if w],
+    }
+
+
+def leakage(corpus: pd.DataFrame, split: pd.Series, seed: int) -> dict[str, Any]:
+    """How varied the whole texts are (`diversity`; a snippet is a part of its ad by design) and
+    how far style or length alone tell the labels apart (`style`) on the labelled splits."""
+    whole = corpus["origin"] != "snippet"
+    labelled = corpus[~split.isin(["real_test", "dropped"])]
+    return {
+        "diversity": diversity_report(
+            corpus[whole].reset_index(drop=True), normalized=corpus.loc[whole, "normalized"].tolist()
         ),
         "style_only_roc_auc": round(style_only_auc(labelled, seed=seed), 4),
         "length_only_roc_auc": round(length_only_auc(labelled, seed=seed), 4),
+    }
+
+
+def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, Any]:
+    """Rebuild the corpus files under `out` from the raw sources in `raw` and the hand-written
+    and real-world texts under `out` (see the module docstring); return the statistics, which
+    are also written to `out`/stats.json. Same inputs and seed, same files."""
+    check_sources(raw, out)
+    logger.info("reading the sources: %s, %s", raw, out)
+    corpus, dropped = assemble(raw, out)
+    logger.info("cutting snippets")
+    corpus = add_snippets(corpus, seed)
+    logger.info("grouping %d texts", len(corpus))
+    add_groups_and_weights(corpus)
+    pinned = pinned_listings(out)
+    split = assign_splits(corpus, seed, set(pinned))
+    rows = write_splits(corpus, split, out, seed, pinned)
+    logger.info(
+        "wrote %s under %s; computing statistics", ", ".join(f"{n} {k}" for k, n in rows.items()), out
+    )
+    stats = {
+        "rows": rows,
+        "heldout_dropped_as_seen": corpus.loc[split == "dropped", "id"].tolist(),
+        **composition(corpus, split),
+        **dropped,
+        **leakage(corpus, split, seed),
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return stats
@@ -478,18 +572,3 @@ def demo_sample(test: pd.DataFrame, seed: int, size: int = 100, keep: Sequence[s
     )
     listings = pd.concat([authored, real]).sample(frac=1.0, random_state=seed)
     return listings[["id", "source", "text"]].reset_index(drop=True)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--raw", type=Path, required=True, help="folder with the raw sources (shared/data/raw)"
-    )
-    parser.add_argument("--out", type=Path, default=Path("data"), help="data folder to write")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(json.dumps(build(args.raw, args.out), indent=2))
-
-
-if __name__ == "__main__":
-    main()

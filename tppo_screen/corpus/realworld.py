@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tppo_screen.errors import DataError
 from tppo_screen.corpus.privacy import mask_contacts
+from tppo_screen.errors import DataError
 
 Kind = Literal["verbatim", "paraphrase", "portal", "official", "informal"]
 HIGH_RISK_MODUS = (
