@@ -48,7 +48,7 @@ check: lint
 
 ## Rebuild data/ from the raw sources in $(SHARED_RAW) and the authored ads
 data: install
-	$(BIN)/python -m tppo_screen.corpus.build --raw $(SHARED_RAW) --out data
+	$(BIN)/tppo-screen corpus build --raw $(SHARED_RAW) --out data
 
 ## Retrain the shipped model from data/ (deterministic); the card scores both test splits
 # OpenBLAS picks CPU-specific kernels whose rounding differs in the last digits; pinning one

@@ -43,7 +43,7 @@ def test_gallery_labels_follow_the_source_classes() -> None:
 def test_shipped_gallery_is_what_the_generator_writes(tmp_path: Path) -> None:
     out = tmp_path / "gallery.json"
     write_gallery(build_gallery(LISTINGS), out)
-    assert out.read_bytes() == GALLERY.read_bytes(), "run: python -m tppo_screen.corpus.gallery"
+    assert out.read_bytes() == GALLERY.read_bytes(), "run: tppo-screen corpus gallery"
 
 
 def test_a_pick_missing_from_the_listings_is_named() -> None:

@@ -20,8 +20,10 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from tppo_screen.cli_errors import user_errors
 from tppo_screen.config import DEFAULT_MODEL, Settings
-from tppo_screen.errors import InputError, TppoScreenError
+from tppo_screen.corpus.cli import app as corpus_app
+from tppo_screen.errors import InputError
 from tppo_screen.model.catalogue import SEVERITIES
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ app = typer.Typer(
     "Scores are a screening aid for analysts and trainers, not a verdict: always check the "
     "evidence and the employer (SISKOP2MI, BP3MI, Disnaker).",
 )
+app.add_typer(corpus_app, name="corpus", help="Build the training corpus and the demo gallery (offline).")
 out = Console()
 err = Console(stderr=True)
 LEVEL_STYLE = {"low": "green", "medium": "yellow", "high": "bold red", "error": "magenta"}
@@ -48,23 +51,6 @@ ModelOption = Annotated[
         f"Default: $TPPO_MODEL_PATH or {DEFAULT_MODEL.relative_to(DEFAULT_MODEL.parents[1])}.",
     ),
 ]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Library errors become one line on stderr and exit code 1; Ctrl-C exits 130."""
-    try:
-        yield
-    except TppoScreenError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
-    except OSError as exc:  # unwritable output, a directory given as a file, a full disk …
-        where = f": {exc.filename}" if exc.filename else ""
-        err.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
-        raise typer.Exit(code=1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: no output file was written")
-        raise typer.Exit(code=130) from None
 
 
 def _model_path(model: Path | None) -> Path:

@@ -1,17 +1,16 @@
 """The demo page's gallery: hand-picked ads from data/samples/listings.csv, texts verbatim.
 
-    python -m tppo_screen.corpus.gallery [--listings data/samples/listings.csv] [--out tppo_screen/serving/web/gallery.json]
+    tppo-screen corpus gallery [--listings data/samples/listings.csv] [--out …/web/gallery.json]
 
 The picks (`PICKS`) are chosen for teaching: both classes, formal and informal ads, emoji, a
 high-risk ad next to its honest twin, and honest ads that the shipped model scores high (a
 trainer should see that the tool can err). Titles are ours; the text is copied from the listings file,
 which is already privacy-masked (phones `08xx-xxxx-xxxx`, `<email>`, `@<akun>`). A pick missing
-from the listings stops the script with its id: choose another one from the file.
+from the listings stops the command with its id: choose another one from the file.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -88,18 +87,3 @@ def build_gallery(listings: Path, picks: tuple[tuple[str, str], ...] = PICKS) ->
 def write_gallery(ads: list[GalleryAd], out: Path) -> None:
     """Write the gallery as indented UTF-8 JSON (emoji kept as they are), ending in a newline."""
     out.write_text(json.dumps(ads, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listings", type=Path, default=LISTINGS, help="CSV with id, source, text")
-    parser.add_argument("--out", type=Path, default=GALLERY, help="gallery JSON to write")
-    args = parser.parse_args()
-    ads = build_gallery(args.listings)
-    write_gallery(ads, args.out)
-    counts = pd.Series([ad["label"] for ad in ads]).value_counts().to_dict()
-    print(f"{len(ads)} ads → {args.out} ({counts})")
-
-
-if __name__ == "__main__":
-    main()
