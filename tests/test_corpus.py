@@ -4,19 +4,23 @@ promises: twins stay together, every red flag is covered, no personal data."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
+from typer.testing import CliRunner
 
-from tppo_screen.model.artifacts import load_model
+from tppo_screen.cli import app
 from tppo_screen.corpus.realworld import read_real
-from tppo_screen.model.scoring import score_frame
 from tppo_screen.corpus.style import length_only_auc, style_only_auc
+from tppo_screen.model.artifacts import load_model
+from tppo_screen.model.scoring import score_frame
 from tppo_screen.model.text import EMAIL, PHONE, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,3 +206,72 @@ def test_high_risk_twins_of_real_ads_do_not_name_the_real_advertiser(corpus: pd.
         if len(company) >= 4 and re.search(rf"(?<!\w){re.escape(company)}(?!\w)", text, re.IGNORECASE):
             named.append((twin_id, company))
     assert not named, named[:5]
+
+
+def _synthetic(n: int, labels: list[str] | None = None) -> pd.DataFrame:
+    """`n` texts of random words, one group each: high-risk ones short (5-15 words), legitimate
+    ones long (40-80 words), unless `labels` are given."""
+    rng = np.random.default_rng(7)
+    vocabulary = [f"kata{i}" for i in range(300)]
+    label = labels or ["high_risk" if i % 2 else "legit" for i in range(n)]
+    truth = ["high_risk" if i % 2 else "legit" for i in range(n)]
+    texts = [
+        " ".join(
+            rng.choice(vocabulary, size=rng.integers(5, 16) if t == "high_risk" else rng.integers(40, 81))
+        )
+        for t in truth
+    ]
+    return pd.DataFrame({"text": texts, "label": label, "group": [f"g{i}" for i in range(n)]})
+
+
+def test_style_and_length_checks_see_a_label_that_length_decides() -> None:
+    frame = _synthetic(200)
+    assert length_only_auc(frame) >= 0.95
+    assert style_only_auc(frame) >= 0.95
+
+
+def test_style_and_length_checks_find_nothing_in_shuffled_labels() -> None:
+    labels = np.random.default_rng(3).permutation(["high_risk", "legit"] * 100).tolist()
+    frame = _synthetic(200, labels)
+    assert abs(length_only_auc(frame) - 0.5) <= 0.15
+    assert abs(style_only_auc(frame) - 0.5) <= 0.15
+
+
+runner = CliRunner()
+
+
+def test_corpus_build_help_explains_its_options() -> None:
+    result = runner.invoke(app, ["corpus", "build", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for option in ("--raw", "--out", "--json"):
+        assert option in result.output
+    assert "../shared/data/raw" in result.output
+
+
+def test_corpus_build_without_the_raw_folder_is_one_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-raw"
+    result = runner.invoke(app, ["corpus", "build", "--raw", str(missing), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "error:" in result.output and str(missing) in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "train.csv").exists()
+
+
+def test_corpus_build_names_the_data_folders_it_lacks(tmp_path: Path) -> None:
+    raw = ROOT.parent / "shared" / "data" / "raw"
+    if not raw.is_dir():
+        pytest.skip("needs the raw sources in ../shared/data/raw")
+    result = runner.invoke(app, ["corpus", "build", "--raw", str(raw), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert str(tmp_path / "authored") in result.output and str(tmp_path / "real") in result.output
+
+
+def test_corpus_stats_summarises_the_committed_build(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["corpus", "stats", "--data", str(DATA)], terminal_width=200)
+    assert result.exit_code == 0
+    stats = json.loads((DATA / "stats.json").read_text(encoding="utf-8"))
+    assert f"{stats['rows']['train']:,} train" in result.output
+    assert f"ROC-AUC {stats['style_only_roc_auc']:.3f}" in result.output
+    as_json = runner.invoke(app, ["corpus", "stats", "--data", str(DATA), "--json"])
+    assert json.loads(as_json.stdout) == stats
+    missing = runner.invoke(app, ["corpus", "stats", "--data", str(tmp_path)])
+    assert missing.exit_code == 1 and "corpus build" in missing.output

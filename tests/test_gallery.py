@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from tppo_screen.errors import DataError
+from tppo_screen.cli import app
 from tppo_screen.corpus.gallery import GALLERY, LISTINGS, PICKS, build_gallery, write_gallery
+from tppo_screen.errors import DataError
 
 
 def _gallery() -> list[dict[str, str]]:
@@ -49,3 +51,21 @@ def test_shipped_gallery_is_what_the_generator_writes(tmp_path: Path) -> None:
 def test_a_pick_missing_from_the_listings_is_named() -> None:
     with pytest.raises(DataError, match="no-such-ad"):
         build_gallery(LISTINGS, (*PICKS[:2], ("no-such-ad", "x")))
+
+
+def test_corpus_gallery_command_writes_the_shipped_gallery(tmp_path: Path) -> None:
+    out = tmp_path / "gallery.json"
+    result = CliRunner().invoke(app, ["corpus", "gallery", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == GALLERY.read_bytes()
+    assert f"{len(PICKS)} ads" in result.output
+
+
+def test_corpus_gallery_command_names_a_missing_pick_in_one_line(tmp_path: Path) -> None:
+    listings = tmp_path / "listings.csv"
+    listings.write_text("id,source,text\nx-1,lokerid,Lowongan admin gudang\n", encoding="utf-8")
+    args = ["corpus", "gallery", "--listings", str(listings), "--out", str(tmp_path / "g")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "error:" in result.output and PICKS[0][0] in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "g").exists()
