@@ -88,7 +88,14 @@ def family(ad: dict) -> str:
 
 
 def check(paths: list[Path], corpus: dict[str, dict] | None = None) -> list[str]:
+    """Every problem of the ads in `paths`: each ad's own, then the twins', then the overlaps."""
     corpus = corpus if corpus is not None else corpus_ads(Path(__file__).resolve().parent.parent / "data")
+    ads, problems = read_ads(paths)
+    return problems + twin_problems(ads, corpus) + overlap_problems(ads)
+
+
+def read_ads(paths: list[Path]) -> tuple[list[dict], list[str]]:
+    """The ads of `paths` (each with `_where`: file and line) and the problems of each line."""
     problems: list[str] = []
     ads: list[dict] = []
     seen: set[str] = set()
@@ -109,26 +116,39 @@ def check(paths: list[Path], corpus: dict[str, dict] | None = None) -> list[str]
             if ad["id"] in seen:
                 problems.append(f"{where}: duplicate id {ad['id']}")
             seen.add(ad["id"])
-            if ad["label"] not in {"high_risk", "legit"}:
-                problems.append(f"{where}: label must be high_risk or legit")
-            if ad["register"] not in {"formal", "informal"}:
-                problems.append(f"{where}: register must be formal or informal")
-            unknown = set(ad["red_flags"]) - RED_FLAGS
-            if unknown:
-                problems.append(f"{where}: unknown red-flag ids {sorted(unknown)}")
-            if ad["label"] == "high_risk" and not ad["red_flags"]:
-                problems.append(f"{where}: a high_risk ad needs at least one red flag")
-            n_words = len(WORD.findall(ad["text"]))
-            if not 8 <= n_words <= 400:
-                problems.append(f"{where}: {n_words} words (must be 8-400)")
-            if PHONE.search(ad["text"]):
-                problems.append(f"{where}: unmasked phone number; write 08xx-xxxx-xxxx")
-            if EMAIL.search(ad["text"]):
-                problems.append(f"{where}: unmasked e-mail; write <email>")
-            if "twin_of" in ad and not str(ad.get("edit", "")).strip():
-                problems.append(f"{where}: a twin needs `edit`, one line saying what was changed")
+            problems += [f"{where}: {problem}" for problem in ad_problems(ad)]
             ads.append({**ad, "_where": where})
+    return ads, problems
+
+
+def ad_problems(ad: dict) -> list[str]:
+    """What is wrong with one ad on its own: label, register, red flags, length, contacts."""
+    problems = []
+    if ad["label"] not in {"high_risk", "legit"}:
+        problems.append("label must be high_risk or legit")
+    if ad["register"] not in {"formal", "informal"}:
+        problems.append("register must be formal or informal")
+    unknown = set(ad["red_flags"]) - RED_FLAGS
+    if unknown:
+        problems.append(f"unknown red-flag ids {sorted(unknown)}")
+    if ad["label"] == "high_risk" and not ad["red_flags"]:
+        problems.append("a high_risk ad needs at least one red flag")
+    n_words = len(WORD.findall(ad["text"]))
+    if not 8 <= n_words <= 400:
+        problems.append(f"{n_words} words (must be 8-400)")
+    if PHONE.search(ad["text"]):
+        problems.append("unmasked phone number; write 08xx-xxxx-xxxx")
+    if EMAIL.search(ad["text"]):
+        problems.append("unmasked e-mail; write <email>")
+    if "twin_of" in ad and not str(ad.get("edit", "")).strip():
+        problems.append("a twin needs `edit`, one line saying what was changed")
+    return problems
+
+
+def twin_problems(ads: list[dict], corpus: dict[str, dict]) -> list[str]:
+    """Twins whose original is unknown, has the same label or the same text."""
     by_id = {ad["id"]: ad for ad in ads}
+    problems = []
     for ad in ads:
         if "twin_of" not in ad:
             continue
@@ -139,6 +159,11 @@ def check(paths: list[Path], corpus: dict[str, dict] | None = None) -> list[str]
             problems.append(f"{ad['_where']}: a twin must have the other label than {ad['twin_of']}")
         elif original["text"].strip() == ad["text"].strip():
             problems.append(f"{ad['_where']}: twin text is identical to {ad['twin_of']}")
+    return problems
+
+
+def overlap_problems(ads: list[dict]) -> list[str]:
+    """Pairs of ads outside one twin family that share more than 60% of their word 5-grams."""
     grams = [shingles(ad["text"]) for ad in ads]
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for i, gram_set in enumerate(grams):
@@ -147,6 +172,7 @@ def check(paths: list[Path], corpus: dict[str, dict] | None = None) -> list[str]
     shared: Counter[tuple[int, int]] = Counter()
     for holders in index.values():
         shared.update(combinations(holders, 2))
+    problems = []
     for (i, j), count in sorted(shared.items()):
         a, b = ads[i], ads[j]
         if family(a) == family(b) or a["id"] == family(b) or b["id"] == family(a):
