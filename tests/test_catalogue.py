@@ -3,12 +3,19 @@ seen through, negation cancels a match, and a broken catalogue file is refused c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tppo_screen.errors import CatalogueError
-from tppo_screen.model.catalogue import default_catalogue, fold, load_catalogue
+from tppo_screen.model.catalogue import (
+    default_catalogue,
+    example_failures,
+    fold,
+    load_catalogue,
+    parse_catalogue,
+)
 
 
 def ids(text: str) -> set[str]:
@@ -71,14 +78,117 @@ def test_folding_keeps_one_span_per_word() -> None:
     assert folded.words == ["yang", "berangkat", "ke", "kamboja"]
 
 
-def test_a_malformed_catalogue_is_refused_with_its_path(tmp_path: Path) -> None:
+def test_a_file_that_is_not_toml_is_refused_with_its_path(tmp_path: Path) -> None:
     bad = tmp_path / "mine.toml"
-    bad.write_text('[[red_flag]]\nid = "x"\nseverity = "extreme"\n', encoding="utf-8")
-    with pytest.raises(CatalogueError, match="mine.toml"):
-        load_catalogue(bad)
     bad.write_text("not = [toml", encoding="utf-8")
-    with pytest.raises(CatalogueError, match="not a valid TOML"):
+    with pytest.raises(CatalogueError, match=r"mine\.toml is not a valid TOML"):
         load_catalogue(bad)
+
+
+ENTRY = """[[red_flag]]
+id = "passport_held"
+severity = "high"
+label_id = "Paspor ditahan"
+label_en = "Passport held"
+explain_id = "Paspor ditahan agen."
+explain_en = "The agent keeps the passport."
+patterns = ["paspor ditahan"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (  # the issue's case: a string where a list belongs was split into single letters
+            ENTRY.replace('["paspor ditahan"]', '"paspor"'),
+            "entry 'passport_held' field 'patterns': expected a list of strings, got a string",
+        ),
+        (
+            ENTRY.replace('["paspor ditahan"]', '["paspor", 3]'),
+            "entry 'passport_held' field 'patterns' item 2: expected a string, got an integer",
+        ),
+        (
+            ENTRY + "negation = 0\n",
+            "entry 'passport_held' field 'negation': expected true or false, got an integer",
+        ),
+        (ENTRY.replace('"high"', "3"), "entry 'passport_held' field 'severity': expected one of low, medium"),
+        (
+            ENTRY + 'pattern = ["paspor"]\n',
+            "entry 'passport_held': unknown field 'pattern' \\(the fields are id,",
+        ),
+        (
+            ENTRY.replace('"high"', '"extreme"'),
+            "entry 'passport_held' field 'severity': expected one of low, medium, high, got 'extreme'",
+        ),
+        (
+            ENTRY.replace('["paspor ditahan"]', '["~2 paspor"]'),
+            "entry 'passport_held' field 'patterns': pattern '~2 paspor' cannot start with a gap",
+        ),
+        (
+            ENTRY + 'unless = ["majikan ~3"]\n',
+            "entry 'passport_held' field 'unless': pattern 'majikan ~3' cannot end",
+        ),
+        (ENTRY + 'requires = ["a||b"]\n', "entry 'passport_held' field 'requires': bad word 'a||b'"),
+        (
+            ENTRY.replace('label_en = "Passport held"\n', ""),
+            "entry 'passport_held' field 'label_en': missing",
+        ),
+        (ENTRY.replace('id = "passport_held"\n', ""), "entry #1 of \\[\\[red_flag\\]\\] field 'id': missing"),
+        (ENTRY + ENTRY, "entry 'passport_held' field 'id': is used twice"),
+        (ENTRY + "[[red_flags]]\n", "unknown table \\[\\[red_flags\\]\\]"),
+        ('red_flag = "paspor"\n', "\\[\\[red_flag\\]\\]: expected a list of tables, got a string"),
+        ("# nothing\n", "no \\[\\[red_flag\\]\\] or \\[\\[green_flag\\]\\] entries"),
+    ],
+    ids=[
+        "string-for-list",
+        "item-type",
+        "bool-type",
+        "severity-type",
+        "unknown-key",
+        "unknown-severity",
+        "bad-pattern",
+        "bad-unless",
+        "bad-requires",
+        "missing-field",
+        "no-id",
+        "duplicate-id",
+        "unknown-table",
+        "table-type",
+        "empty",
+    ],
+)
+def test_a_malformed_catalogue_names_the_entry_and_the_field(tmp_path: Path, toml: str, message: str) -> None:
+    bad = tmp_path / "mine.toml"
+    bad.write_text(toml, encoding="utf-8")
+    with pytest.raises(CatalogueError, match=rf"^{re.escape(str(bad))}: {message}"):
+        load_catalogue(bad)
+
+
+def test_a_well_formed_entry_loads_with_the_defaults_of_the_file_header() -> None:
+    cue = ENTRY.replace("red_flag", "green_flag").replace('severity = "high"\n', "")
+    (red,) = parse_catalogue(ENTRY).entries
+    (green,) = parse_catalogue(cue).entries
+    assert (red.kind, red.severity, red.patterns, red.negation) == ("red", "high", ("paspor ditahan",), True)
+    assert (green.kind, green.severity) == ("green", "low")  # a cue needs no severity
+
+
+def test_only_the_first_problem_is_spelled_out_and_the_others_counted() -> None:
+    toml = ENTRY.replace('"high"', '"extreme"').replace('["paspor ditahan"]', '"paspor"')
+    with pytest.raises(CatalogueError, match=r"got 'extreme' \(and 1 more problem\)$"):
+        parse_catalogue(toml, "mine.toml")
+
+
+@pytest.mark.model
+def test_the_shipped_catalogue_loads_with_the_same_hash_as_the_model_card() -> None:
+    import json
+
+    from tppo_screen.config import DEFAULT_MODEL
+    from tppo_screen.model.artifacts import card_path
+
+    card = json.loads(card_path(DEFAULT_MODEL).read_text(encoding="utf-8"))["catalogue"]
+    catalogue = default_catalogue()
+    assert (catalogue.sha256, len(catalogue)) == (card["sha256"], card["entries"])
+    assert example_failures(catalogue) == []  # what `tppo-screen red-flags --check` runs
 
 
 @pytest.mark.parametrize("entry", default_catalogue().entries, ids=lambda e: e.id)
@@ -155,3 +265,15 @@ def test_an_unless_phrase_in_the_same_sentence_cancels_a_match() -> None:
         "Pengguna jasa (majikan) dikenakan biaya admin Rp700 ribu untuk kontrak."
     )
     assert "upfront_fees" in ids("Pelamar dikenakan biaya admin Rp700 ribu. Majikan menyediakan mess.")
+
+
+def test_red_flags_check_refuses_a_string_where_patterns_need_a_list(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tppo_screen.cli import app
+
+    bad = tmp_path / "mine.toml"
+    bad.write_text(ENTRY.replace('["paspor ditahan"]', '"paspor"'), encoding="utf-8")
+    result = CliRunner().invoke(app, ["red-flags", "--catalogue", str(bad), "--check"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "field 'patterns': expected a list of strings, got a string" in " ".join(result.output.split())

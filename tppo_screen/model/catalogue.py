@@ -32,7 +32,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from tppo_screen.errors import CatalogueError
 from tppo_screen.model.text import Folded, fold
@@ -40,7 +43,7 @@ from tppo_screen.model.text import Folded, fold
 DEFAULT_CATALOGUE = Path(__file__).with_name("redflags.toml")
 Kind = Literal["red", "green"]
 Severity = Literal["low", "medium", "high"]
-SEVERITIES = ("low", "medium", "high")
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 NEGATORS = frozenset("tidak tanpa bukan jangan tak bebas dilarang larangan anti".split())
 NEGATION_WINDOW = 3
 # Words that start a new clause: a negation before them does not reach past them.
@@ -103,26 +106,30 @@ class _Pattern:
     negatable: bool = True  # False when the pattern itself spells a negation ("tanpa pengalaman")
 
 
-def _compile_pattern(source: str, entry: int, where: str, role: str = "main") -> _Pattern:
+class PatternError(ValueError):
+    """A pattern of the catalogue's small language that cannot be compiled."""
+
+
+def _compile_pattern(source: str, entry: int = 0, role: str = "main") -> _Pattern:
     steps: list[_Step] = []
     gap = 0
     for part in source.lower().split():
         if re.fullmatch(r"~\d+", part):
             if not steps:
-                raise CatalogueError(f"{where}: pattern {source!r} cannot start with a gap")
+                raise PatternError(f"pattern {source!r} cannot start with a gap")
             gap = int(part[1:])
             continue
         alternatives = part.split("|")
         if any(not a or "~" in a for a in alternatives):
-            raise CatalogueError(f"{where}: bad word {part!r} in pattern {source!r}")
+            raise PatternError(f"bad word {part!r} in pattern {source!r}")
         exact = frozenset(a for a in alternatives if "*" not in a)
         globs = [re.escape(a).replace(r"\*", r"\w*") for a in alternatives if "*" in a]
         steps.append(_Step(exact, re.compile("|".join(globs)) if globs else None, gap))
         gap = 0
     if not steps:
-        raise CatalogueError(f"{where}: empty pattern")
+        raise PatternError(f"empty pattern {source!r}")
     if gap:
-        raise CatalogueError(f"{where}: pattern {source!r} cannot end with a gap")
+        raise PatternError(f"pattern {source!r} cannot end with a gap")
     negatable = not any(step.words & NEGATORS for step in steps)
     return _Pattern(entry, tuple(steps), role, negatable)
 
@@ -162,10 +169,12 @@ class Catalogue:
         self._index: dict[str, list[_Pattern]] = {}
         self._glob_first: list[_Pattern] = []
         for n, entry in enumerate(entries):
-            where = f"{source}: entry {entry.id!r}"
-            compiled = [_compile_pattern(p, n, where) for p in entry.patterns]
-            compiled += [_compile_pattern(p, n, where, "requirement") for p in entry.requires]
-            compiled += [_compile_pattern(p, n, where, "exception") for p in entry.unless]
+            try:
+                compiled = [_compile_pattern(p, n) for p in entry.patterns]
+                compiled += [_compile_pattern(p, n, "requirement") for p in entry.requires]
+                compiled += [_compile_pattern(p, n, "exception") for p in entry.unless]
+            except PatternError as exc:
+                raise CatalogueError(f"{source}: entry {entry.id!r}: {exc}") from None
             for pattern in compiled:
                 first = pattern.steps[0]
                 for word in first.words:
@@ -270,29 +279,141 @@ def _merge(raw: list[tuple[int, int]], text: str) -> tuple[Span, ...]:
     return tuple(Span(s, e, text[s:e]) for s, e in spans)
 
 
-def _entry(raw: dict, kind: Kind, where: str) -> Entry:
-    try:
-        entry_id = str(raw["id"])
-        severity = raw.get("severity", "low" if kind == "green" else None)
-        if severity not in SEVERITIES:
-            raise CatalogueError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+class _EntryFile(BaseModel):
+    """One `[[red_flag]]` / `[[green_flag]]` table as written in the file (see its header)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str
+    severity: Severity
+    label_id: str
+    label_en: str
+    explain_id: str
+    explain_en: str
+    patterns: list[str]
+    requires: list[str] = []
+    unless: list[str] = []
+    negation: bool = True
+    ilo_indicator: str = ""
+    sources: list[str] = []
+    fires: list[str] = []
+    quiet: list[str] = []
+
+    @field_validator("patterns", "requires", "unless")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            _compile_pattern(pattern)  # a PatternError is a ValueError: pydantic reports it
+        return patterns
+
+    def entry(self, kind: Kind) -> Entry:
         return Entry(
-            id=entry_id,
+            id=self.id,
             kind=kind,
-            severity=severity,
-            label={"id": str(raw["label_id"]), "en": str(raw["label_en"])},
-            explanation={"id": str(raw["explain_id"]), "en": str(raw["explain_en"])},
-            patterns=tuple(str(p) for p in raw["patterns"]),
-            requires=tuple(str(p) for p in raw.get("requires", ())),
-            unless=tuple(str(p) for p in raw.get("unless", ())),
-            negation=bool(raw.get("negation", True)),
-            ilo_indicator=str(raw.get("ilo_indicator", "")),
-            sources=tuple(str(s) for s in raw.get("sources", ())),
-            fires=tuple(str(s) for s in raw.get("fires", ())),
-            quiet=tuple(str(s) for s in raw.get("quiet", ())),
+            severity=self.severity,
+            label={"id": self.label_id, "en": self.label_en},
+            explanation={"id": self.explain_id, "en": self.explain_en},
+            patterns=tuple(self.patterns),
+            requires=tuple(self.requires),
+            unless=tuple(self.unless),
+            negation=self.negation,
+            ilo_indicator=self.ilo_indicator,
+            sources=tuple(self.sources),
+            fires=tuple(self.fires),
+            quiet=tuple(self.quiet),
         )
-    except KeyError as exc:
-        raise CatalogueError(f"{where}: missing field {exc.args[0]!r}") from None
+
+
+class _GreenFlagFile(_EntryFile):
+    severity: Severity = "low"  # a legitimacy cue needs no severity
+
+
+class _CatalogueFile(BaseModel):
+    """The whole file: `[[red_flag]]` and `[[green_flag]]` tables, nothing else."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    red_flag: list[_EntryFile] = []
+    green_flag: list[_GreenFlagFile] = []
+
+    def entries(self) -> list[Entry]:
+        return [e.entry("red") for e in self.red_flag] + [e.entry("green") for e in self.green_flag]
+
+
+def _a(value: Any) -> str:
+    """What a TOML value is, in words: 'a string', 'an integer', 'a table', …"""
+    kinds: tuple[tuple[type, str], ...] = (
+        (bool, "a boolean"),  # before int: a bool is an int
+        (str, "a string"),
+        (int, "an integer"),
+        (float, "a number"),
+        (list, "a list"),
+        (dict, "a table"),
+    )
+    return next((words for kind, words in kinds if isinstance(value, kind)), f"a {type(value).__name__}")
+
+
+def _where(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """The entry and field an error is about: "entry 'passport_held' field 'patterns'", or the
+    entry's position when it has no id ("entry #3 of [[red_flag]]")."""
+    if len(loc) < 2:
+        return f"[[{loc[0]}]]"
+    table, index, *rest = loc
+    raw = data[str(table)][int(index)]
+    entry_id = raw.get("id") if isinstance(raw, dict) else None
+    where = f"entry {entry_id!r}" if isinstance(entry_id, str) else f"entry #{int(index) + 1} of [[{table}]]"
+    if rest:
+        where += f" field {rest[0]!r}"
+    if len(rest) > 1:
+        where += f" item {int(rest[1]) + 1}"
+    return where
+
+
+def _problem(error: ErrorDetails, data: dict[str, Any]) -> str:
+    """One validation error of a catalogue file as a sentence naming the entry and the field."""
+    loc, kind, value = error["loc"], error["type"], error["input"]
+    if kind == "extra_forbidden" and len(loc) == 1:
+        return f"unknown table [[{loc[0]}]]: a catalogue has [[red_flag]] and [[green_flag]] tables"
+    if kind == "extra_forbidden":
+        known = ", ".join(_EntryFile.model_fields)
+        return f"{_where(loc[:-1], data)}: unknown field {loc[-1]!r} (the fields are {known})"
+    expected = {
+        "list_type": "a list of tables" if len(loc) == 1 else "a list of strings",
+        "string_type": "a string",
+        "bool_type": "true or false",
+        "model_type": "a table",
+        "literal_error": f"one of {', '.join(SEVERITIES)}",
+    }.get(kind)
+    if kind == "missing":
+        problem = "missing (every entry needs it)"
+    elif kind == "value_error":
+        problem = str(error.get("ctx", {}).get("error", error["msg"]))
+    elif kind == "literal_error":
+        problem = f"expected {expected}, got {value!r}"
+    elif expected is not None:
+        problem = f"expected {expected}, got {_a(value)}"
+    else:
+        problem = error["msg"]
+    return f"{_where(loc, data)}: {problem}"
+
+
+def _validated(data: dict[str, Any], source: str) -> list[Entry]:
+    """The entries of a parsed catalogue file, or a CatalogueError naming the first problem."""
+    try:
+        entries = _CatalogueFile.model_validate(data).entries()
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = len(errors) - 1
+        more_text = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise CatalogueError(f"{source}: {_problem(errors[0], data)}{more_text}") from None
+    if not entries:
+        raise CatalogueError(f"{source}: no [[red_flag]] or [[green_flag]] entries")
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise CatalogueError(f"{source}: entry {entry.id!r} field 'id': is used twice")
+        seen.add(entry.id)
+    return entries
 
 
 def load_catalogue(path: Path | str | None = None) -> Catalogue:
@@ -311,32 +432,34 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
 
 
 def parse_catalogue(toml: str, source: str = "<catalogue>") -> Catalogue:
-    """Check and compile a catalogue from its TOML text; `source` names it in error messages."""
+    """Check and compile a catalogue from its TOML text; `source` names it in error messages.
+    (Models pickle their catalogue as a call of this function on its text: keep its name.)"""
     try:
         data = tomllib.loads(toml)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{source} is not a valid TOML catalogue: {exc}") from None
-    entries: list[Entry] = []
-    for kind, table in (("red", "red_flag"), ("green", "green_flag")):
-        for n, raw in enumerate(data.get(table, []), 1):
-            entries.append(_entry(raw, kind, f"{source}: [[{table}]] #{n}"))
-    if not entries:
-        raise CatalogueError(f"{source}: no [[red_flag]] or [[green_flag]] entries")
-    seen: set[str] = set()
-    for entry in entries:
-        if entry.id in seen:
-            raise CatalogueError(f"{source}: id {entry.id!r} is used twice")
-        seen.add(entry.id)
     sha256 = hashlib.sha256(toml.encode("utf-8")).hexdigest()
-    return Catalogue(entries, sha256, source, toml)
+    return Catalogue(_validated(data, source), sha256, source, toml)
+
+
+CUE_RULE = (
+    "legitimacy cues do not count next to a high-severity red flag: a claimed licence does not cancel it"
+)
 
 
 def cues_count(matches: list[Match]) -> bool:
-    """Whether legitimacy cues may lower the risk of an ad with these matches: not when a
-    high-severity red flag is present. A licence number or "terdaftar SISKOP2MI" is easy to claim,
-    and no licensed channel places workers in a scam compound, on a tourist visa or with the
-    passport held (redflags.md), so a claimed cue must not cancel such a sign."""
+    """THE cue rule (`CUE_RULE`): whether legitimacy cues may lower the risk of an ad with these
+    matches, i.e. no high-severity red flag is present. A licence number or "terdaftar
+    SISKOP2MI" is easy to claim, and no licensed channel places workers in a scam compound, on
+    a tourist visa or with the passport held (redflags.md), so a claimed cue must not cancel
+    such a sign. The model's features (`counted`) and the explanations of a score both follow it."""
     return not any(m.kind == "red" and m.severity == "high" for m in matches)
+
+
+def counted(matches: list[Match]) -> list[Match]:
+    """The matches that are evidence for the model, in order: every red flag, and the
+    legitimacy cues when `cues_count` lets them count."""
+    return matches if cues_count(matches) else [m for m in matches if m.kind == "red"]
 
 
 def example_failures(catalogue: Catalogue) -> list[str]:
