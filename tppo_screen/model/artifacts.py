@@ -28,14 +28,12 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 from sklearn.pipeline import Pipeline
 
-from tppo_screen.model.compiled import Compiled
 from tppo_screen.errors import ModelError
-from tppo_screen.model.pipeline import slim
 from tppo_screen.model.catalogue import Catalogue
-from tppo_screen.tables.read import write_text
+from tppo_screen.model.compiled import Compiled
+from tppo_screen.model.pipeline import catalogue_of, flag_weights, slim
 from tppo_screen.model.text import Folded
-
-LEVELS = ("low", "medium", "high")
+from tppo_screen.tables.write import atomic_write, write_text
 
 
 class Thresholds(BaseModel):
@@ -104,14 +102,12 @@ class Model:
     @property
     def catalogue(self) -> Catalogue:
         """The red-flag catalogue the model was trained with (its entries are model features)."""
-        return dict(self.pipeline.named_steps["features"].transformer_list)["flags"].catalogue
+        return catalogue_of(self.pipeline)
 
     @cached_property
     def flag_weights(self) -> dict[str, float]:
         """Each catalogue entry's coefficient: > 0 pushes towards risk, < 0 towards legitimate."""
-        coef = self.pipeline.named_steps["clf"].coef_[0]
-        ids = self.catalogue.ids  # the catalogue block is the last of the feature union
-        return {entry_id: float(w) for entry_id, w in zip(ids, coef[-len(ids) :], strict=True)}
+        return flag_weights(self.pipeline)
 
 
 def card_path(model_path: Path) -> Path:
@@ -138,11 +134,7 @@ def library_versions() -> dict[str, str]:
 
 def save_model(pipeline: Pipeline, path: Path | str, card: ModelCard) -> Model:
     """Write `path` (joblib) and its card; return the saved `Model`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    joblib.dump(slim(pipeline), tmp, compress=3)
-    tmp.replace(path)
+    path = atomic_write(path, lambda tmp: joblib.dump(slim(pipeline), tmp, compress=3))
     card = card.model_copy(update={"artifact": {"file": path.name, "sha256": sha256_file(path)}})
     write_text(json.dumps(card.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", card_path(path))
     return Model(pipeline=pipeline, card=card, path=path)

@@ -25,24 +25,21 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from tppo_screen.model.catalogue import Catalogue, Match, counted, default_catalogue
 from tppo_screen.model.constrained import SignedLogisticRegression
-from tppo_screen.model.catalogue import Catalogue, Match, cues_count, default_catalogue
 from tppo_screen.model.stem import StemTokenizer, load_overrides
 from tppo_screen.model.text import Folded, fold_many, normalized_text
 
-DEFAULT_SEED = 13
-
 
 def flag_columns(matches: list[Match], catalogue: Catalogue) -> list[int]:
-    """The catalogue columns set to 1 for an ad with these `matches`: every red flag found, and
-    the legitimacy cues found when `cues_count` lets them count."""
-    counted = cues_count(matches)
-    return [catalogue.column(m.id) for m in matches if m.kind == "red" or counted]
+    """The catalogue columns set to 1 for an ad with these `matches`: those of the matches that
+    count (`catalogue.counted`, which applies the cue rule `catalogue.cues_count`)."""
+    return [catalogue.column(m.id) for m in counted(matches)]
 
 
 class CatalogueFeatures(TransformerMixin, BaseEstimator):
-    """One binary column per catalogue entry: 1 when the red flag or cue is in the ad. Cues count
-    only when no high-severity red flag is present (`redflags.cues_count`)."""
+    """One binary column per catalogue entry: 1 when the red flag or cue is in the ad and counts
+    (`flag_columns`)."""
 
     def __init__(self, catalogue: Catalogue | None = None) -> None:
         self.catalogue = catalogue
@@ -87,6 +84,9 @@ class WordTfidf(TfidfVectorizer):
     """`TfidfVectorizer` whose fitted vocabulary drops the n-grams that say nothing
     (`says_something`); their idf goes with them. Scoring is plain TF-IDF over what is kept."""
 
+    vocabulary_: dict[str, int]  # fitted (annotations only: for the type checker)
+    idf_: np.ndarray
+
     def fit(self, raw_documents: Any, y: Any = None) -> WordTfidf:
         super().fit(raw_documents)
         old = self.vocabulary_
@@ -94,11 +94,41 @@ class WordTfidf(TfidfVectorizer):
         idf = self.idf_[[old[term] for term in kept]]
         self.vocabulary_ = {term: i for i, term in enumerate(kept)}
         self.idf_ = idf  # the public setter checks it against the new vocabulary
-        self._tfidf.n_features_in_ = len(kept)  # scikit-learn is pinned (and checked on load)
+        self._tfidf.n_features_in_ = len(kept)  # private; pinned scikit-learn, tests/test_compiled.py
         return self
 
     def fit_transform(self, raw_documents: Any, y: Any = None) -> sparse.csr_matrix:
         return self.fit(raw_documents).transform(raw_documents)
+
+
+def word_block(overrides: dict[str, str]) -> WordTfidf:
+    """The stemmed word uni- and bigrams of the folded text (content n-grams only)."""
+    return WordTfidf(
+        preprocessor=normalized_text,
+        tokenizer=StemTokenizer(overrides),
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        min_df=2,
+        max_df=0.9,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def char_block() -> TfidfVectorizer:
+    """Character 3- and 4-grams within the folded words (spellings the stemmer does not know)."""
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        preprocessor=normalized_text,
+        ngram_range=(3, 4),
+        lowercase=False,
+        min_df=3,
+        max_df=0.9,
+        max_features=100_000,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
 
 
 def build_pipeline(
@@ -113,53 +143,15 @@ def build_pipeline(
         overrides = load_overrides()
     if catalogue is None:
         catalogue = default_catalogue()
+    features = FeatureUnion(
+        [("words", word_block(overrides)), ("chars", char_block()), ("flags", CatalogueFeatures(catalogue))]
+    )
+    signs = tuple(1 if entry.kind == "red" else -1 for entry in catalogue.entries)
     pipeline = Pipeline(
         [
             ("fold", FunctionTransformer(fold_many)),
-            (
-                "features",
-                FeatureUnion(
-                    [
-                        (
-                            "words",
-                            WordTfidf(
-                                preprocessor=normalized_text,
-                                tokenizer=StemTokenizer(overrides),
-                                token_pattern=None,
-                                lowercase=False,
-                                ngram_range=(1, 2),
-                                min_df=2,
-                                max_df=0.9,
-                                sublinear_tf=True,
-                                dtype=np.float32,
-                            ),
-                        ),
-                        (
-                            "chars",
-                            TfidfVectorizer(
-                                analyzer="char_wb",
-                                preprocessor=normalized_text,
-                                ngram_range=(3, 4),
-                                lowercase=False,
-                                min_df=3,
-                                max_df=0.9,
-                                max_features=100_000,
-                                sublinear_tf=True,
-                                dtype=np.float32,
-                            ),
-                        ),
-                        ("flags", CatalogueFeatures(catalogue)),
-                    ]
-                ),
-            ),
-            (
-                "clf",
-                SignedLogisticRegression(
-                    signs=tuple(1 if entry.kind == "red" else -1 for entry in catalogue.entries),
-                    C=4.0,
-                    class_weight="balanced",
-                ),
-            ),
+            ("features", features),
+            ("clf", SignedLogisticRegression(signs=signs, C=4.0, class_weight="balanced")),
         ]
     )
     return pipeline.set_params(**params) if params else pipeline
@@ -175,3 +167,18 @@ def slim(pipeline: Pipeline) -> Pipeline:
         vectorizer.stop_words_ = None
         vectorizer.__dict__.pop("_stop_words_id", None)
     return pipeline
+
+
+def catalogue_of(pipeline: Pipeline) -> Catalogue:
+    """The red-flag catalogue of a pipeline built by `build_pipeline` (its `flags` block)."""
+    catalogue = dict(pipeline.named_steps["features"].transformer_list)["flags"].catalogue
+    assert isinstance(catalogue, Catalogue), "the pipeline's flags block has no catalogue"
+    return catalogue
+
+
+def flag_weights(pipeline: Pipeline) -> dict[str, float]:
+    """Each catalogue entry's coefficient in a fitted pipeline: > 0 pushes towards risk, < 0
+    towards legitimate (the catalogue block is the last of the feature union)."""
+    coef = pipeline.named_steps["clf"].coef_[0]
+    ids = catalogue_of(pipeline).ids
+    return {entry_id: float(w) for entry_id, w in zip(ids, coef[-len(ids) :], strict=True)}

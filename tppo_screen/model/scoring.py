@@ -28,9 +28,9 @@ from pydantic import BaseModel, Field
 from scipy import sparse
 from sklearn.pipeline import Pipeline
 
-from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
-from tppo_screen.model.catalogue import Catalogue, Match, Severity, cues_count
+from tppo_screen.model.artifacts import Model, Thresholds
+from tppo_screen.model.catalogue import CUE_RULE, Catalogue, Match, Severity, counted
 from tppo_screen.model.text import Folded
 
 Level = Literal["low", "medium", "high", "error"]
@@ -65,8 +65,8 @@ class FlagHit(BaseModel):
     weight: float | None = Field(
         None,
         description="the model's weight for this flag: > 0 towards risk, < 0 towards legitimate; "
-        "0 for a legitimacy cue next to a high-severity red flag (a claimed licence does not cancel "
-        "it); null when explaining with a catalogue other than the model's own",
+        f"0 for a cue that does not count ({CUE_RULE}); null when explaining with a catalogue "
+        "other than the model's own",
     )
 
 
@@ -151,8 +151,8 @@ def reasons_in_words(
 ) -> Reasons:
     """The plain-word summary of a score: each sign as its label and the words that fired it,
     each term as the (stemmed) words, on the side its weight pushes; signs without a weight
-    (another catalogue) or with weight 0 (a cue beside a high-severity red flag) are left out,
-    and so are terms made only of `evidence` (the stems of the signs' own words: "paspor
+    (another catalogue) or with weight 0 (a cue that does not count, `catalogue.cues_count`) are
+    left out, and so are terms made only of `evidence` (the stems of the signs' own words: "paspor
     dibantu" is told as its sign, not also as words that pull the other way)."""
 
     def sign(hit: FlagHit) -> str:
@@ -223,11 +223,11 @@ def _top_terms(model: Model, features: sparse.csr_matrix, row: int, k: int) -> l
 def _flag_hits(
     matches: list[Match], catalogue: Catalogue, weights: dict[str, float] | None, language: str
 ) -> list[FlagHit]:
-    if weights is not None and not cues_count(matches):
-        weights = {**weights, **{m.id: 0.0 for m in matches if m.kind == "green"}}
+    counts = {m.id for m in counted(matches)}  # a cue that does not count weighs 0
     hits = []
     for match in matches:
         entry = catalogue.entry(match.id)
+        weight = None if weights is None else round(weights[match.id], 4) if match.id in counts else 0.0
         hits.append(
             FlagHit(
                 id=match.id,
@@ -235,7 +235,7 @@ def _flag_hits(
                 label=entry.label[language],
                 explanation=entry.explanation[language],
                 spans=[SpanOut(start=s.start, end=s.end, text=s.text) for s in match.spans],
-                weight=None if weights is None else round(weights[match.id], 4),
+                weight=weight,
             )
         )
     return hits
@@ -282,7 +282,7 @@ def score_texts(
             terms = _top_terms(model, features, j, top_k) if top_k else []
             results[i] = Score(
                 score=float(probabilities[j]),
-                level=str(levels[j]),  # type: ignore[arg-type]
+                level=str(levels[j]),
                 red_flags=red,
                 green_flags=green,
                 top_terms=terms,
@@ -300,16 +300,16 @@ def score_frame(
     """Return `frame` with `risk_score`, `risk_level`, `red_flags` (list of ids), with `explain`
     also `top_terms` (list of {term, weight}), and `error` appended (replaced if present)."""
     if text_column not in frame.columns:
-        found = ", ".join(map(str, frame.columns)) or "(none)"
+        columns = ", ".join(map(str, frame.columns)) or "(none)"
         raise InputError(
-            f"no column {text_column!r} in the input; columns found: {found}. "
+            f"no column {text_column!r} in the input; columns found: {columns}. "
             "Name the text column with --text-column."
         )
     texts = frame[text_column].tolist()
     problems = [text_problem(text) for text in texts]
     scores = np.full(len(texts), np.nan)
     flags: list[list[str]] = [[] for _ in texts]
-    terms: list[list[dict[str, Any]]] = [[] for _ in texts]
+    terms: list[Any] = [[] for _ in texts]  # per row, a list of {term, weight}
     valid = [i for i, problem in enumerate(problems) if problem is None]
     for chunk, _, found, features, probabilities in _chunks(model, texts, valid):
         scores[chunk] = probabilities

@@ -19,11 +19,12 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from tppo_screen import __version__
+from tppo_screen.config import SEED
 from tppo_screen.corpus.groups import near_duplicate_groups
 from tppo_screen.errors import DataError
 from tppo_screen.model.artifacts import ModelCard, Thresholds, library_versions, sha256_file
 from tppo_screen.model.catalogue import Catalogue, load_catalogue
-from tppo_screen.model.pipeline import DEFAULT_SEED, build_pipeline
+from tppo_screen.model.pipeline import build_pipeline, flag_weights
 from tppo_screen.model.scoring import predict_scores, text_problem
 from tppo_screen.model.stem import DEFAULT_OVERRIDES, load_overrides
 from tppo_screen.tables.read import read_table
@@ -167,7 +168,7 @@ def train(
     name: str,
     test_path: Path | None = None,
     real_test_path: Path | None = None,
-    seed: int = DEFAULT_SEED,
+    seed: int = SEED,
     folds: int = 5,
     overrides_path: Path = DEFAULT_OVERRIDES,
     catalogue_path: Path | None = None,
@@ -253,7 +254,7 @@ def _catalogue_facts(pipeline: Pipeline, catalogue: Catalogue) -> dict[str, Any]
         "source": catalogue.source,
         "sha256": catalogue.sha256,
         "entries": len(catalogue),
-        "weights": flag_weights(pipeline, catalogue),
+        "weights": {entry_id: round(w, 4) for entry_id, w in flag_weights(pipeline).items()},
     }
 
 
@@ -281,9 +282,3 @@ def threshold_notes(budgets: list[Budget], by_real_recall: bool) -> list[str]:
         else "'medium' keeps 97% recall of high-risk ads in cross-validation"
     )
     return [f"Thresholds: {high}; {medium}."]
-
-
-def flag_weights(pipeline: Pipeline, catalogue: Catalogue) -> dict[str, float]:
-    """The fitted model's coefficient for each catalogue entry (> 0: towards risk)."""
-    coef = pipeline.named_steps["clf"].coef_[0][-len(catalogue) :]
-    return {entry_id: round(float(w), 4) for entry_id, w in zip(catalogue.ids, coef, strict=True)}
