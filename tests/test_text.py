@@ -1,6 +1,6 @@
 import pytest
 
-from tppo_screen.model.text import fold, normalize
+from tppo_screen.model.text import HANDLE, fold, normalize
 
 
 @pytest.mark.parametrize(
@@ -175,3 +175,29 @@ def test_spans_point_into_the_text_as_written_when_hidden_characters_are_dropped
 def test_commas_start_a_new_clause() -> None:
     folded = fold("tanpa pengalaman, visa turis; paspor (dibantu)")
     assert folded.clauses == [0, 0, 1, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("DM IG @lpk.hanbit_jaya ya", "lpk.hanbit_jaya"),  # inner dots belong to the name
+        ("akun @fhci.bumn. Syarat", "fhci.bumn"),  # the dot after it does not
+        ("(@_loker_bali_)", "_loker_bali_"),
+        ("hub @abc", "abc"),
+    ],
+)
+def test_handle_names_the_account_without_its_at_sign_or_the_dots_after_it(raw: str, name: str) -> None:
+    assert [m.group("name") for m in HANDLE.finditer(raw)] == [name]
+
+
+@pytest.mark.parametrize(
+    "raw", ["nama@gmail.com", "a.@bcde", "kerja @12 jam", "gaji @50rb/hari", "@ab", "@<akun>"]
+)
+def test_handle_is_no_email_amount_short_word_or_masked_handle(raw: str) -> None:
+    assert HANDLE.search(raw) is None
+
+
+def test_the_model_reads_a_handle_and_the_dots_after_it_as_one_word() -> None:
+    folded = fold("diumumkan lewat @fhci.bumn. Syarat: WNI")
+    assert folded.words == ["diumumkan", "lewat", "_handle_", "syarat", "wni"]
+    assert folded.sentences == [0, 0, 0, 0, 1]  # as trained: the dot after a handle ends no sentence

@@ -177,7 +177,12 @@ PHONE = re.compile(
     rf"|(?<![\w.,])\(?0\d{{2,3}}\)?{_SEP}\d{{3,4}}{_SEP}\d{{3,5}}(?!\w)",
     re.I,
 )
-_HANDLE = re.compile(r"(?<![\w.])@[a-z0-9_.]{3,}", re.I)
+# A social-media handle (Instagram, Telegram, TikTok, X): "@" and a name of three or more letters,
+# digits, underscores and inner dots that starts with a letter or an underscore; never part of an
+# e-mail address ("nama@gmail.com", "a.@b"). Group `name` is the handle without its "@" and without
+# the dots that follow it ("@fhci.bumn." → "fhci.bumn"); "@12 jam", "@50rb" are no handles. The one
+# handle pattern of tppo_screen: the model's `_handle_` word, privacy masking and contact keys.
+HANDLE = re.compile(r"(?<![\w.])@(?P<name>[a-z_](?:[a-z0-9_]|\.(?=[a-z0-9_])){2,})", re.I)
 _CURRENCY = (
     r"\b(?:rp|idr|usd|us\$|rm|myr|sgd|s\$|yen|jpy|ntd|nt\$|twd|hkd|sar|riyal|aed|dirham|eur|euro|"
     r"aud|krw|won|dolar|dollar)\.?|[$¥€]"
@@ -200,7 +205,6 @@ _LEET_TOKEN = re.compile(r"(?<![\w@$])(?=[a-z0-9@$]{4,}(?![\w@$]))[a-z0-9@$]*[a-
 _EDGE_LEET = re.compile(r"[4@0135$7]*[a-z]{2,}[4@0135$7]*")
 # Letters repeated 3+ times next to other letters (gajiii, bangettt); "iii" and "xxx" alone stay.
 _REPEATS = re.compile(r"(?<=[a-z])([a-z])\1{2,}|([a-z])\2{2,}(?=[a-z])")
-_SPACES = re.compile(r"\s+")
 # The letter O for a zero inside an amount: "3O jt", "Rp 1.5OO.OOO", "2OO USD".
 _O_IN_NUMBER = re.compile(
     r"(?<![^\W\d_])\d[\d.,]*[oO][\doO.,]*"
@@ -331,7 +335,9 @@ _TOKEN = re.compile(
     rf"|(?P<email>{EMAIL.pattern})"
     rf"|(?P<url>{URL.pattern})"
     rf"|(?P<phone>{PHONE.pattern})"
-    r"|(?P<handle>@<akun>|(?<![\w.])@[a-z0-9_.]{3,})"
+    # a masked handle, or a handle with the dots right after it (as the model was trained: a dot
+    # right after a handle ends no sentence)
+    rf"|(?P<handle>@<akun>|{HANDLE.pattern}\.*)"
     r"|(?P<flag>[\U0001f1e6-\U0001f1ff]{2})"
     rf"|(?P<money>{_MONEY.pattern})"
     r"|(?P<word>[\w@$]+)"
@@ -480,91 +486,131 @@ def fold(text: str) -> Folded:
     return folded
 
 
-def _fold(text: str) -> Folded:
-    folded = Folded(text)
-    sentence = clause = 0
-    pending: list[tuple[int, int]] = []  # single letters that may spell a word: "k a m b o j a"
+_CONTACTS = frozenset(("email", "url", "phone"))
+_MARKS = frozenset(("newline", "mark", "sym"))  # the tokens `_Folder.mark` reads
+_FAST = frozenset(("plain", *_MARKS))  # the tokens `_fold` reads itself while no letter is pending
+_SPELLING_MARKS = frozenset(".-_*")  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
 
-    def flush() -> None:
+
+class _Folder:
+    """One pass of `_fold` over a text: the folded words so far, the sentence and clause they
+    are in, and the single letters waiting to be read as one spelled-out word ("k a m b o j a")."""
+
+    __slots__ = ("clause", "folded", "pending", "sentence", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = Folded(text)
+        self.sentence = self.clause = 0
+        self.pending: list[tuple[int, int]] = []
+
+    def add(self, token: str, start: int, end: int) -> None:
+        """The folded words of one original word, all with the span start..end."""
+        for word in fold_word(token):
+            self.folded.add(word, start, end, self.sentence, self.clause)
+
+    def read(self, match: re.Match[str], kind: str, token: str) -> None:
+        """Any token while letters are pending, and any token but plain words and punctuation."""
+        start, end = match.span(kind)
+        if kind == "word" and len(token) == 1 and token.isalpha():
+            self.letter(start, end)
+            return
+        if self.pending:
+            if kind in _MARKS and token in _SPELLING_MARKS:
+                return  # a separator inside a spaced-out word: "k.a.m.b.o.j.a"
+            self.flush()
+        if kind == "plain":
+            for plain in token.split(" "):
+                self.add(plain, start, start + len(plain))
+                start += len(plain) + 1
+        elif kind in _MARKS:
+            self.mark(token, start, end)
+        else:
+            self.other(match, kind, token, start, end)
+
+    def letter(self, start: int, end: int) -> None:
+        """A single letter: kept pending, since it may spell a word with the next ones. Letters
+        of one spaced-out word are split the same way throughout: "M-a-l-a-y-s-i-a T.e.l.e" is
+        two words."""
+        pending, text = self.pending, self.text
+        if pending:
+            gap = text[pending[-1][1] : start]
+            if not _SPACING.fullmatch(gap or " ") or (
+                len(pending) > 1 and gap != text[pending[0][1] : pending[1][0]]
+            ):
+                self.flush()
+        pending.append((start, end))
+
+    def flush(self) -> None:
+        """The pending letters: one word when four or more spell it, else each on its own."""
+        pending = self.pending
         if len(pending) >= 4:
             start, end = pending[0][0], pending[-1][1]
-            for word in fold_word(_SPACING.sub("", text[start:end])):
-                folded.add(word, start, end, sentence, clause)
+            self.add(_SPACING.sub("", self.text[start:end]), start, end)
         else:
             for start, end in pending:
-                for word in fold_word(text[start:end]):
-                    folded.add(word, start, end, sentence, clause)
+                self.add(self.text[start:end], start, end)
         pending.clear()
 
-    words, starts, ends = folded.words, folded.starts, folded.ends
-    sentences, clauses = folded.sentences, folded.clauses
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup  # the named alternative that matched (inner groups close first)
-        token = m.group(kind)
-        if kind == "plain":  # the fast path: plain words, one space apart
-            if pending:
-                flush()
-            start = m.start(kind)
-            for plain in token.split(" "):
-                end = start + len(plain)
-                for word in fold_word(plain):
-                    words.append(word)
-                    starts.append(start)
-                    ends.append(end)
-                    sentences.append(sentence)
-                    clauses.append(clause)
-                start = end + 1
-            continue
-        if kind == "mark":
-            kind = "sym"
-        if not pending and (kind == "newline" or (kind == "sym" and token in _SENTENCE_END)):
-            sentence += 1
-            clause += 1
-            continue
-        start, end = m.span(kind)
-        if pending and kind == "sym" and token in ".-_*":
-            continue  # separators inside a spaced-out word: "k.a.m.b.o.j.a"
-        if kind == "word" and len(token) == 1 and token.isalpha():
-            gap = text[pending[-1][1] : start] if pending else ""
-            # letters of one spaced-out word are split the same way throughout: "M-a-l-a-y-s-i-a
-            # T.e.l.e" is two words
-            if pending and (
-                not _SPACING.fullmatch(gap or " ")
-                or (len(pending) > 1 and gap != text[pending[0][1] : pending[1][0]])
-            ):
-                flush()
-            pending.append((start, end))
-            continue
-        if pending:
-            flush()
+    def other(self, match: re.Match[str], kind: str, token: str, start: int, end: int) -> None:
+        """A word (not a single letter), contact, amount or flag."""
         if kind == "word":
-            for word in fold_word(token):
-                folded.add(word, start, end, sentence, clause)
+            self.add(token, start, end)
         elif kind == "handle":
-            folded.add("_handle_", start, end, sentence, clause)
-        elif kind in ("email", "url", "phone"):
+            self.folded.add("_handle_", start, end, self.sentence, self.clause)
+        elif kind in _CONTACTS:
             for word in _contact_words(kind, token):
-                folded.add(word, start, end, sentence, clause)
+                self.folded.add(word, start, end, self.sentence, self.clause)
         elif kind == "money":
-            money = _money_token(m).strip()
-            if money.startswith("_money_"):
-                folded.add(money, start, end, sentence, clause)
-            else:  # a plain number or range ("18-25", "08.00"): its words
-                for part in _WORD.finditer(token):
-                    for word in fold_word(part.group()):
-                        folded.add(word, start + part.start(), start + part.end(), sentence, clause)
+            self.money(match, token, start, end)
         elif kind == "flag":
             code = "".join(chr(ord(ch) - 0x1F1E6 + ord("A")) for ch in token)
             for word in FLAG_WORDS.get(code, "").split():
-                folded.add(word, start, end, sentence, clause)
-        elif kind == "newline" or token in _SENTENCE_END:
-            sentence += 1
-            clause += 1
+                self.folded.add(word, start, end, self.sentence, self.clause)
+
+    def money(self, match: re.Match[str], token: str, start: int, end: int) -> None:
+        """An amount as its `_money_…_` word; a plain number or range ("18-25", "08.00") as its words."""
+        money = _money_token(match).strip()
+        if money.startswith("_money_"):
+            self.folded.add(money, start, end, self.sentence, self.clause)
+            return
+        for part in _WORD.finditer(token):
+            self.add(part.group(), start + part.start(), start + part.end())
+
+    def mark(self, token: str, start: int, end: int) -> None:
+        """A line break or a symbol: a sentence or clause boundary, an emoji's word, or nothing."""
+        if token in _SENTENCE_END:
+            self.sentence += 1
+            self.clause += 1
         elif token in _CLAUSE_MARKS:
-            clause += 1
+            self.clause += 1
         elif token in EMOJI_WORDS:
-            folded.add(EMOJI_WORDS[token], start, end, sentence, clause)
-    flush()
+            self.folded.add(EMOJI_WORDS[token], start, end, self.sentence, self.clause)
+
+
+def _fold(text: str) -> Folded:
+    """The folded words of a revealed text. Plain words and punctuation, most of an ad, are read
+    here; everything else, and anything while spelled-out letters are pending, by `_Folder.read`."""
+    folder = _Folder(text)
+    folded, pending = folder.folded, folder.pending
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup  # the named alternative that matched (inner groups close first)
+        token = m.group(kind)  # type: ignore[arg-type]  # every alternative is a named group
+        if pending or kind not in _FAST:
+            folder.read(m, kind, token)  # type: ignore[arg-type]
+        elif kind == "plain":  # words of letters, one space apart: each word its own span
+            start, sentence, clause = m.start(kind), folder.sentence, folder.clause
+            for plain in token.split(" "):
+                end = start + len(plain)
+                for word in fold_word(plain):
+                    folded.add(word, start, end, sentence, clause)
+                start = end + 1
+        elif token in _SENTENCE_END:
+            folder.sentence += 1
+            folder.clause += 1
+        else:
+            folder.mark(token, *m.span(kind))
+    folder.flush()
     _expand_limits(folded.words)
     return folded
 
