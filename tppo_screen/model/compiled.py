@@ -27,8 +27,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
-from tppo_screen.model.pipeline import CatalogueFeatures, flag_columns
 from tppo_screen.model.catalogue import Match
+from tppo_screen.model.pipeline import CatalogueFeatures, flag_columns
 from tppo_screen.model.stem import StemTokenizer
 from tppo_screen.model.text import Folded, normalized_text
 
@@ -46,11 +46,68 @@ def _stems_words_alone(vectorizer: TfidfVectorizer) -> bool:
     )
 
 
+Tokens = Callable[[Folded], "Sequence[int] | np.ndarray"]  # a folded ad → its feature ids, repeated
+
+
+def _char_tokens(vectorizer: TfidfVectorizer) -> Tokens:
+    """The ids of a `char_wb` vectorizer's n-grams, looked up once per distinct word."""
+    get = vectorizer.vocabulary_.get
+    # the analyzer's n-grams of a single word (private: tests/test_compiled.py checks it)
+    grams = vectorizer._char_wb_ngrams
+
+    @lru_cache(maxsize=WORD_CACHE)
+    def word_ids(word: str) -> array[int]:  # compact: 4 bytes per id
+        return array("i", (j for j in map(get, grams(word)) if j is not None))
+
+    preprocess = vectorizer.build_preprocessor()
+
+    def tokens(folded: Folded) -> np.ndarray:
+        # each word's ids are a C int array: their bytes join without a Python loop
+        return np.frombuffer(b"".join(map(word_ids, preprocess(folded).split())), dtype=np.intc)
+
+    return tokens
+
+
+def _stem_tokens(vectorizer: TfidfVectorizer) -> Tokens:
+    """The ids of the pipeline's own word analyzer's n-grams (`_stems_words_alone`), each word
+    stemmed once."""
+    get = vectorizer.vocabulary_.get
+    stem = vectorizer.tokenizer
+    low, high = vectorizer.ngram_range
+
+    @lru_cache(maxsize=WORD_CACHE)
+    def word_stems(word: str) -> tuple[str, ...]:
+        return tuple(stem(word))
+
+    def tokens(folded: Folded) -> list[int]:
+        # the analyzer's n-grams: stemming never joins two words, so the stems of the
+        # joined text are the stems of each word in turn
+        stems = [s for word in folded.words for s in word_stems(word)]
+        ids = [j for j in map(get, stems) if j is not None] if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            grams = map(" ".join, zip(*(stems[k:] for k in range(n)), strict=False))  # shifted copies
+            ids += [j for j in map(get, grams) if j is not None]
+        return ids
+
+    return tokens
+
+
+def _analyzer_tokens(vectorizer: TfidfVectorizer) -> Tokens:
+    """The ids of any other word analyzer's tokens, through the analyzer itself."""
+    get = vectorizer.vocabulary_.get
+    analyze = vectorizer.build_analyzer()
+
+    def tokens(folded: Folded) -> list[int]:
+        return [j for j in map(get, analyze(folded)) if j is not None]
+
+    return tokens
+
+
 @dataclass(frozen=True)
 class _Tfidf:
     """One fitted `TfidfVectorizer`: tokens of a folded ad → feature ids → tf-idf values."""
 
-    tokens: Callable[[Folded], Sequence[int]]
+    tokens: Tokens
     idf: np.ndarray
     sublinear: bool
     dtype: Any
@@ -59,44 +116,12 @@ class _Tfidf:
     def of(cls, vectorizer: TfidfVectorizer) -> _Tfidf:
         if vectorizer.norm != "l2" or vectorizer.binary or not vectorizer.use_idf:
             raise ModelError("compiled scoring supports TF-IDF with norm='l2', binary=False, use_idf=True")
-        get = vectorizer.vocabulary_.get
         if vectorizer.analyzer == "char_wb":
-            grams = vectorizer._char_wb_ngrams  # the analyzer's n-grams of a single word
-
-            @lru_cache(maxsize=WORD_CACHE)
-            def word_ids(word: str) -> array[int]:  # compact: 4 bytes per id
-                return array("i", (j for j in map(get, grams(word)) if j is not None))
-
-            preprocess = vectorizer.build_preprocessor()
-
-            def tokens(folded: Folded) -> np.ndarray:
-                # each word's ids are a C int array: their bytes join without a Python loop
-                return np.frombuffer(b"".join(map(word_ids, preprocess(folded).split())), dtype=np.intc)
-
+            tokens = _char_tokens(vectorizer)
         elif vectorizer.analyzer == "word" and _stems_words_alone(vectorizer):
-            stem = vectorizer.tokenizer
-            low, high = vectorizer.ngram_range
-
-            @lru_cache(maxsize=WORD_CACHE)
-            def word_stems(word: str) -> tuple[str, ...]:
-                return tuple(stem(word))
-
-            def tokens(folded: Folded) -> list[int]:
-                # the analyzer's n-grams: stemming never joins two words, so the stems of the
-                # joined text are the stems of each word in turn
-                stems = [s for word in folded.words for s in word_stems(word)]
-                ids = [j for j in map(get, stems) if j is not None] if low == 1 else []
-                for n in range(max(low, 2), high + 1):
-                    grams = map(" ".join, zip(*(stems[k:] for k in range(n)), strict=False))  # shifted copies
-                    ids += [j for j in map(get, grams) if j is not None]
-                return ids
-
+            tokens = _stem_tokens(vectorizer)
         elif vectorizer.analyzer == "word":
-            analyze = vectorizer.build_analyzer()
-
-            def tokens(folded: Folded) -> list[int]:
-                return [j for j in map(get, analyze(folded)) if j is not None]
-
+            tokens = _analyzer_tokens(vectorizer)
         else:
             raise ModelError(f"compiled scoring does not support analyzer={vectorizer.analyzer!r}")
         return cls(tokens, vectorizer.idf_, vectorizer.sublinear_tf, vectorizer.dtype)
