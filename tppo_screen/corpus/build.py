@@ -26,7 +26,7 @@ import ast
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence, Set
 from pathlib import Path
 from typing import Any
 
@@ -330,11 +330,11 @@ def masked(corpus: pd.DataFrame) -> pd.Series:
 def drop_unusable(corpus: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Rows of at least MIN_WORDS words, in Indonesian unless hand-written or real-world; and the
     number of rows dropped per source."""
-    n_words = corpus["text"].str.split().str.len()
+    n_words = corpus["text"].str.split().map(len)
     written = corpus["source"].str.startswith(HAND_WRITTEN)
     real_world = corpus["source"].str.startswith("real_")
     keep = (n_words >= MIN_WORDS) & ((corpus["language"] == "id") | written | real_world)
-    return corpus[keep].copy(), corpus.loc[~keep, "source"].value_counts().to_dict()
+    return corpus[keep].copy(), _per_source(corpus[~keep])
 
 
 def drop_duplicates(corpus: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -342,8 +342,7 @@ def drop_duplicates(corpus: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]
     number of rows dropped per source."""
     corpus["normalized"] = corpus["text"].map(normalize)
     duplicated = corpus.duplicated("normalized")
-    dropped = corpus.loc[duplicated, "source"].value_counts().to_dict()
-    return corpus[~duplicated].reset_index(drop=True), dropped
+    return corpus[~duplicated].reset_index(drop=True), _per_source(corpus[duplicated])
 
 
 def assemble(raw: Path, out: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -380,7 +379,7 @@ def add_snippets(corpus: pd.DataFrame, seed: int) -> pd.DataFrame:
     return pd.concat([corpus, chosen], ignore_index=True)
 
 
-def assign_splits(corpus: pd.DataFrame, seed: int, pinned: set[str] = frozenset()) -> pd.Series:
+def assign_splits(corpus: pd.DataFrame, seed: int, pinned: Set[str] = frozenset()) -> pd.Series:
     """`train`, `test` (the corpus's held-out split), `real_test` (the held-out real-world texts
     of data/real/heldout/) or `dropped` for each row, whole groups at a time. The groups of
     `pinned` ids (the demo listings, which the shipped model must never have seen) are held out
@@ -483,7 +482,7 @@ def composition(corpus: pd.DataFrame, split: pd.Series) -> dict[str, Any]:
             "by_kind_modus_label": _counts(real_world, ["source", "modus", "label"]),
         },
         "short_texts_by_label": _counts(
-            corpus[corpus["text"].str.split().str.len() <= SHORT_WORDS], ["origin", "label"]
+            corpus[corpus["text"].str.split().map(len) <= SHORT_WORDS], ["origin", "label"]
         ),
         "twin_pairs": int((corpus["twin_of"] != "").sum()),
         "high_risk_ads_per_red_flag": flag_counts(corpus[(corpus["label"] == "high_risk") & whole]),
@@ -534,8 +533,13 @@ def build(raw: Path, out: Path, seed: int = SEED) -> dict[str, Any]:
     return stats
 
 
-def _counts(frame: pd.DataFrame, by: list[str]) -> list[dict[str, Any]]:
+def _counts(frame: pd.DataFrame, by: list[str]) -> list[dict[Hashable, Any]]:
     return frame.groupby(by).size().rename("n").reset_index().to_dict(orient="records")
+
+
+def _per_source(frame: pd.DataFrame) -> dict[str, int]:
+    """How many rows of `frame` come from each source (most first)."""
+    return {str(source): int(n) for source, n in frame["source"].value_counts().items()}
 
 
 def link_twins(corpus: pd.DataFrame) -> None:
@@ -543,13 +547,13 @@ def link_twins(corpus: pd.DataFrame) -> None:
     split keeps the pair on one side; a twin whose original is not in the corpus is an error."""
     index = pd.Series(corpus.index, index=corpus["id"])
     for i in corpus.index[corpus["twin_of"] != ""]:
-        original = corpus.at[i, "twin_of"]
+        original = str(corpus.at[i, "twin_of"])
         if original not in index:
-            raise DataError(f"twin {corpus.at[i, 'id']}: its original {original!r} is not in the corpus")
+            raise DataError(f"twin {corpus.at[i, 'id']!s}: its original {original!r} is not in the corpus")
         j = index[original]
         if not corpus.at[j, "key"]:
             corpus.at[j, "key"] = f"twin:{original}"
-        corpus.at[i, "key"] = corpus.at[j, "key"]
+        corpus.at[i, "key"] = str(corpus.at[j, "key"])
 
 
 def flag_counts(frame: pd.DataFrame) -> dict[str, int]:

@@ -78,7 +78,7 @@ def build_gallery(listings: Path, picks: tuple[tuple[str, str], ...] = PICKS) ->
             raise DataError(f"{listings}: listing {ad_id} has source {source!r}, whose class is unknown")
         ads.append(
             GalleryAd(
-                id=ad_id, title=title, label=LABELS[source], source=source, text=frame.at[ad_id, "text"]
+                id=ad_id, title=title, label=LABELS[source], source=source, text=str(frame.at[ad_id, "text"])
             )
         )
     return ads

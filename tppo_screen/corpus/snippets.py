@@ -70,7 +70,7 @@ def candidates(frame: pd.DataFrame, catalogue: Catalogue, seed: int, per_ad: int
     rows = []
     for ad in frame.itertuples(index=False):
         flags = set(filter(None, str(ad.red_flags).split(";")))
-        found = windows(ad.text)
+        found = windows(str(ad.text))
         if ad.label == "high_risk":
             found = [w for w in found if keeps_evidence(w, flags, catalogue)]
         for n in sorted(rng.permutation(len(found))[:per_ad]):
@@ -92,7 +92,7 @@ def candidates(frame: pd.DataFrame, catalogue: Catalogue, seed: int, per_ad: int
 def cells(texts: pd.Series) -> np.ndarray:
     """Each text's length cell: its band of BANDS (words) × LINE_BANDS × WORD_LENGTH_BANDS;
     -1 for texts of more than 40 words."""
-    n_words = texts.str.split().str.len().to_numpy()
+    n_words = texts.str.split().map(len).to_numpy()
     words = np.searchsorted(BANDS, n_words, side="right") - 1
     lines = np.searchsorted(LINE_BANDS, texts.str.count("\n").to_numpy() + 1, side="right") - 1
     word_length = texts.str.len().to_numpy() / np.maximum(n_words, 1)
