@@ -4,8 +4,8 @@
     tppo-screen corpus stats [--data data] [--json]
     tppo-screen corpus gallery [--listings data/samples/listings.csv] [--out …/web/gallery.json]
 
-Mounted by `tppo_screen.cli` (`app.add_typer`). This module imports only typer, rich, `config`
-and `cli_errors` at import time; the corpus modules (pandas, scikit-learn) load inside the
+Mounted by `tppo_screen.cli` (`app.add_typer`). This module imports only typer, rich, `config`,
+`errors` and `cli_errors` at import time; the corpus modules (pandas, scikit-learn) load inside the
 commands, so `tppo-screen --help` stays fast. Messages go to stderr, results to stdout.
 """
 
