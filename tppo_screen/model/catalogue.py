@@ -201,8 +201,19 @@ class Catalogue:
 
     def match_folded(self, folded: Folded) -> list[Match]:
         """`match` on an ad already folded (the model pipeline folds each ad once)."""
-        text = folded.text
-        words = folded.words
+        hits = self._hits(folded.words)
+        found, required = self._kept(folded, hits)
+        matches = []
+        for n in sorted(found):
+            entry = self.entries[n]
+            if entry.requires and n not in required:
+                continue
+            spans = _merge([(folded.starts[i], folded.ends[j]) for i, j in found[n]], folded.text)
+            matches.append(Match(entry.id, entry.kind, entry.severity, spans))
+        return matches
+
+    def _hits(self, words: list[str]) -> list[tuple[_Pattern, int, int]]:
+        """Every pattern that matches the words, with its first and last word."""
         hits: list[tuple[_Pattern, int, int]] = []
         for i, word in enumerate(words):
             candidates = self._index.get(word, [])
@@ -212,7 +223,14 @@ class Catalogue:
                 end = _match_rest(pattern.steps, words, i)
                 if end is not None:
                     hits.append((pattern, i, end))
-        scopes = _negation_scopes(folded, hits) if any(w in NEGATORS for w in words) else {}
+        return hits
+
+    def _kept(
+        self, folded: Folded, hits: list[tuple[_Pattern, int, int]]
+    ) -> tuple[dict[int, list[tuple[int, int]]], set[int]]:
+        """The hits that count, by entry (a negated hit does not; an `unless` hit cancels its
+        entry's hits in its sentence), and the entries whose `requires` is met."""
+        scopes = _negation_scopes(folded, hits) if not NEGATORS.isdisjoint(folded.words) else {}
         found: dict[int, list[tuple[int, int]]] = {}
         required: set[int] = set()
         excepted: set[tuple[int, int]] = set()  # (entry, sentence) where an `unless` pattern matched
@@ -232,14 +250,7 @@ class Catalogue:
                 for n, spans in found.items()
                 if (kept := [(i, j) for i, j in spans if (n, folded.sentences[i]) not in excepted])
             }
-        matches = []
-        for n in sorted(found):
-            entry = self.entries[n]
-            if entry.requires and n not in required:
-                continue
-            spans = _merge([(folded.starts[i], folded.ends[j]) for i, j in found[n]], text)
-            matches.append(Match(entry.id, entry.kind, entry.severity, spans))
-        return matches
+        return found, required
 
 
 def _negation_scopes(folded: Folded, hits: list[tuple[_Pattern, int, int]]) -> dict[int, int]:
