@@ -1,0 +1,4 @@
+"""The API's routes, one router per concern: `scoring` (POST /v1/score, /v1/score/batch),
+`catalogue` (the red flags and legitimacy cues, the model card) and `health` (liveness,
+readiness, Prometheus metrics). `tppo_screen.serving.app.create_app` includes them in that order.
+"""
