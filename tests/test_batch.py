@@ -12,10 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import TINY
-from tppo_screen.model.artifacts import Model
-from tppo_screen.batch.score import ReadReport, detect_format, read_chunks, score_file
+from tppo_screen.batch.score import score_file
 from tppo_screen.errors import InputError
+from tppo_screen.model.artifacts import Model
 from tppo_screen.model.scoring import score_texts
+from tppo_screen.tables.formats import detect_format
+from tppo_screen.tables.read import ReadReport, read_chunks
 
 
 @pytest.fixture(scope="module")

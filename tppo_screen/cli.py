@@ -393,12 +393,8 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
             f"[yellow]warning:[/] {report.undecodable_lines:,} lines had undecodable bytes (replaced with �)"
         )
     if report.bad_lines:
-        first = report.bad_lines[0]
-        err.print(
-            f"[yellow]warning:[/] {len(report.bad_lines):,} malformed lines were not scored "
-            f"(first: line {first[0]}, {escape(first[1])}); they are in {escape(str(summary.errors_file))}",
-            soft_wrap=True,
-        )
+        where = escape(str(summary.errors_file))
+        err.print(f"[yellow]warning:[/] {escape(report.describe())}; they are in {where}", soft_wrap=True)
     if summary.contact_groups and summary.contacts is not None:
         groups = sorted(summary.contact_groups.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
         table = Table(
@@ -501,20 +497,23 @@ def evaluate(
 ) -> None:
     """Evaluate a model on labelled data at the thresholds in its card; print metrics JSON."""
     from tppo_screen.model.artifacts import load_model, sha256_file
+    from tppo_screen.tables.read import read_table
+    from tppo_screen.tables.write import write_text
     from tppo_screen.training.evaluate import evaluate_model
-    from tppo_screen.tables.read import read_table, write_text
 
     with user_errors():
         loaded = load_model(_model_path(model))
-        frame = read_table(data)
+        frame, read = read_table(data)
+        if read.bad_lines:  # skipped as `score` skips them, and said in the same words
+            err.print(f"[yellow]warning:[/] {escape(str(data))}: {escape(read.describe())}", soft_wrap=True)
         if report is not None:
             from tppo_screen.training.report import write_report
 
-            metrics = write_report(loaded, frame, report, str(data))
+            metrics = write_report(loaded, frame, report, str(data), skipped_lines=read.skipped())
             metrics.pop("worst_errors")
             err.print(f"report written to {report / 'report.md'}")
         else:
-            metrics = evaluate_model(loaded, frame, str(data))
+            metrics = {**evaluate_model(loaded, frame, str(data)), "skipped_lines": read.skipped()}
         if sha256_file(data) == loaded.card.data.get("sha256"):
             err.print(
                 "[yellow]warning:[/] this is the model's training data: these metrics are "

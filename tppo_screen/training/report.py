@@ -14,8 +14,6 @@ written to a temporary directory beside `directory` and moved in only when all a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from matplotlib.figure import Figure
 from tppo_screen.corpus.privacy import mask_people, mask_personal_data
 from tppo_screen.model.artifacts import Model
 from tppo_screen.model.scoring import score_texts
+from tppo_screen.tables.write import staged_directory
 from tppo_screen.training import plots
 from tppo_screen.training.evaluate import labelled_metrics, score_labelled
 
@@ -193,20 +192,23 @@ def _error_table(title: str, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def write_report(
-    model: Model, frame: pd.DataFrame, directory: Path | str, data_name: str = "data"
+    model: Model,
+    frame: pd.DataFrame,
+    directory: Path | str,
+    data_name: str = "data",
+    skipped_lines: list[dict[str, int | str]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate `model` on the labelled `frame` and write the report files into `directory`;
-    return the metrics."""
+    return the metrics. `skipped_lines` (the malformed lines reading left out) go in them."""
     directory = Path(directory)
     labelled = score_labelled(model, frame, data_name)
     metrics = labelled_metrics(labelled, model.thresholds)
+    metrics["skipped_lines"] = skipped_lines or []
     y, scores = labelled.y, labelled.scores
     errors = worst_errors(model, labelled.frame, scores, y)
     metrics["worst_errors"] = errors
 
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory.parent, prefix=f".{directory.name}.") as tmp:
-        staging = Path(tmp)
+    with staged_directory(directory) as staging:
         fig, ax = plots.figure()
         plots.pr_curve(ax, y, scores, model.thresholds)
         _save(fig, staging / "pr_curve.png")
@@ -223,7 +225,4 @@ def write_report(
             encoding="utf-8",
         )
         (staging / "report.md").write_text(_markdown(model, data_name, metrics, errors), encoding="utf-8")
-        directory.mkdir(exist_ok=True)
-        for name in FILES:
-            os.replace(staging / name, directory / name)
     return metrics

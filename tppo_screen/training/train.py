@@ -162,6 +162,15 @@ def fit_pipeline(pipeline: Pipeline, texts: list[str], y: np.ndarray, weights: n
         raise DataError(f"cannot train on these {len(texts)} ads: {exc}") from exc
 
 
+def read_labelled(path: Path) -> pd.DataFrame:
+    """A labelled file through the one table reader: malformed lines are skipped, as `score`
+    skips them, with a warning in the same words."""
+    frame, report = read_table(path)
+    if report.bad_lines:
+        logger.warning("%s: %s", path, report.describe())
+    return frame
+
+
 def train(
     data_path: Path,
     *,
@@ -177,7 +186,7 @@ def train(
     The red-flag catalogue (default: the shipped one) becomes part of the model. `test_path`
     and `real_test_path` (the corpus's held-out split and the real-world test split) are only
     scored, with the thresholds already chosen, and their metrics go in the card."""
-    frame = read_table(data_path)
+    frame = read_labelled(data_path)
     y = check_training_frame(frame, str(data_path))
     overrides = load_overrides(overrides_path)
     catalogue = load_catalogue(catalogue_path)
@@ -260,7 +269,7 @@ def _catalogue_facts(pipeline: Pipeline, catalogue: Catalogue) -> dict[str, Any]
 
 def held_out_metrics(pipeline: Pipeline, path: Path, thresholds: Thresholds) -> dict[str, Any]:
     """Metrics and breakdowns of a labelled file the model never saw, at `thresholds`."""
-    frame = read_table(path)
+    frame = read_labelled(path)
     y = check_training_frame(frame, str(path))
     scores = predict_scores(pipeline, frame["text"].tolist())
     return {**compute_metrics(y, scores, thresholds), **breakdowns(frame, y, scores, thresholds)}
