@@ -26,9 +26,10 @@ import argparse
 import asyncio
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from itertools import cycle
@@ -41,21 +42,22 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = [str(ROOT / ".venv" / "bin" / "tppo-screen"), "serve", "--port", str(port)]
-    server = subprocess.Popen([*command, "--workers", str(workers)], stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
+def start_server(command: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    """Start `command`, a server told to take a free port (--port 0) that says which on stderr
+    ("... on http://127.0.0.1:PORT"); return it and its port once GET /readyz answers."""
+    log = tempfile.TemporaryFile("w+")
+    server = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=ROOT, stderr=log, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        log.seek(0)
+        found = re.search(r" on http://127\.0\.0\.1:(\d+)", log.read())
+        if found:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{found.group(1)}/readyz", timeout=1):
+                    return server, int(found.group(1))
+            except OSError:
+                pass
+        time.sleep(0.1)
     server.kill()
     raise SystemExit("server did not become ready")
 
@@ -133,8 +135,8 @@ async def batch_seconds(port: int, texts: list[str], repeats: int = 5) -> list[f
 
 
 def in_process_floor(texts: list[str]) -> dict[str, float]:
-    from tppo_screen.model.artifacts import load_model
     from tppo_screen.config import DEFAULT_MODEL
+    from tppo_screen.model.artifacts import load_model
     from tppo_screen.model.scoring import score_texts
 
     model = load_model(DEFAULT_MODEL)
@@ -173,8 +175,8 @@ def main() -> None:
         f"p95 {floor['p95']:5.1f} ms  p99 {floor['p99']:5.1f} ms"
     )
 
-    port = free_port()
-    server = start_server(port, args.workers)
+    tppo = str(ROOT / ".venv" / "bin" / "tppo-screen")
+    server, port = start_server([tppo, "serve", "--port", "0", "--workers", str(args.workers)])
     try:
         uvloop.run(load(port, "/v1/score", bodies, 16, 3))  # warm every worker's caches
         health = uvloop.run(load(port, "/healthz", [b""], 16, args.short))

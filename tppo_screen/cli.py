@@ -546,14 +546,14 @@ def serve(
 
     from tppo_screen.serving.app import create_app
     from tppo_screen.model.artifacts import load_model
-    from tppo_screen.serving.workers import HttpProtocol, run_workers
+    from tppo_screen.serving.workers import run_workers
 
     path = _model_path(model)
     with user_errors():
         loaded = load_model(path)  # fail here, with one clear line, before any worker starts
         if workers > 1:
             raise typer.Exit(run_workers(path, host, port, workers, access_log=access_log))
-    uvicorn.run(create_app(model=loaded), host=host, port=port, access_log=access_log, http=HttpProtocol)
+    uvicorn.run(create_app(model=loaded), host=host, port=port, access_log=access_log)
 
 
 def _print_metrics(metrics: dict[str, dict[str, object]]) -> None:
