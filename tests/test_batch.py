@@ -184,6 +184,16 @@ def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_
     assert summary.contacts is not None and "tg:rekrut_asia" in summary.contacts.contacts_of_group("c1")
 
 
+def test_groups_join_through_later_rows_and_are_named_after_their_first_row() -> None:
+    from tppo_screen.batch.contacts import ContactGroups
+
+    keys = [(2, {"tel:1"}), (3, {"tg:a"}), (4, {"mail:x"}), (5, {"tg:a", "tel:1"}), (7, {"mail:y"})]
+    groups = ContactGroups(keys)  # row 5 joins rows 2 and 3; rows 1, 4, 6 and 7 share nothing
+    assert groups.names(1, 8) == ["", "c2", "c2", "", "c2", "", "", ""]
+    assert groups.names(3, 2) == ["c2", ""]
+    assert groups.contacts_of_group("c2") == ["tel:1", "tg:a"]
+
+
 @pytest.fixture(scope="module")
 def many_listings(listings: pd.DataFrame) -> pd.DataFrame:
     frame = pd.concat([listings] * 4, ignore_index=True)

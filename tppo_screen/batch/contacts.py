@@ -2,16 +2,25 @@
 
 Recruiters re-post one offer under new wording; the contact is what stays. `contact_keys` pulls
 normalised contacts out of an ad (08xx… and +62 8xx… are the same number; masked numbers such
-as 08xx-xxxx-xxxx are ignored), `ContactGroups` joins rows that share any key (union-find), and
-`group_of(row)` names each group of two or more ads after its first row ("c17").
+as 08xx-xxxx-xxxx are ignored). `link_contacts` reads every row's contacts in a first pass over
+the file, links each row to the first row that has the same contact, and joins the links into
+groups once, with `graph.components`; `ContactGroups.names` names each group of two or more ads
+after its first row ("c17").
 """
 
 from __future__ import annotations
 
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 
+import numpy as np
+import pandas as pd
+
+from tppo_screen.graph import components
 from tppo_screen.model.text import EMAIL, PHONE
 
+# TODO(HANDLE): use the one handle pattern, tppo_screen.model.text.HANDLE, once it is public.
 _HANDLE = re.compile(r"(?<![\w.@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _TG_LINK = re.compile(r"\bt\.me/([A-Za-z][A-Za-z0-9_]{3,31})\b", re.IGNORECASE)
 _WA_LINK = re.compile(r"\bwa\.me/\+?(\d{9,15})\b", re.IGNORECASE)
@@ -50,42 +59,47 @@ def contact_keys(text: str) -> set[str]:
 
 
 class ContactGroups:
-    """Rows joined when they share a contact key (union-find over row numbers)."""
+    """Rows (numbered from 1) joined when they share a contact key. `keys_by_row` gives each
+    row's keys; every row is linked to the first row with the same key, and the groups are the
+    connected components of those links, computed once."""
 
-    def __init__(self) -> None:
-        self._parent: dict[int, int] = {}
-        self._owner: dict[str, int] = {}  # contact key -> a row that has it
-        self._size: dict[int, int] = {}
+    def __init__(self, keys_by_row: Iterable[tuple[int, set[str]]]) -> None:
+        self._owner: dict[str, int] = {}  # contact key -> the first row that has it
+        rows, cols = array("q"), array("q")
+        last = 0
+        for row, keys in keys_by_row:
+            last = max(last, row)
+            for key in keys:
+                rows.append(row)
+                cols.append(self._owner.setdefault(key, row))
+        self._label = components(last + 1, np.frombuffer(rows, np.int64), np.frombuffer(cols, np.int64))
+        _, first_row = np.unique(self._label, return_index=True)  # labels are 0..k-1
+        named = np.bincount(self._label) > 1
+        self._names = np.where(named, np.char.add("c", first_row.astype(str)), "").astype(object)
 
-    def add(self, row: int, keys: set[str]) -> None:
-        for key in keys:
-            self._parent.setdefault(row, row)
-            self._size.setdefault(row, 1)
-            other = self._owner.setdefault(key, row)
-            self._union(row, other)
-
-    def _find(self, row: int) -> int:
-        root = row
-        while self._parent[root] != root:
-            root = self._parent[root]
-        while self._parent[row] != root:  # path compression
-            self._parent[row], row = root, self._parent[row]
-        return root
-
-    def _union(self, a: int, b: int) -> None:
-        ra, rb = self._find(a), self._find(b)
-        if ra != rb:
-            low, high = min(ra, rb), max(ra, rb)  # the first row names the group
-            self._parent[high] = low
-            self._size[low] += self._size.pop(high)
-
-    def group_of(self, row: int) -> str:
-        """'c<first row>' for a row whose contact appears in another ad; '' otherwise."""
-        if row not in self._parent:
-            return ""
-        root = self._find(row)
-        return f"c{root}" if self._size[root] > 1 else ""
+    def names(self, first_row: int, count: int) -> list[str]:
+        """The group of each of rows `first_row` … `first_row + count - 1`: 'c<first row of the
+        group>' for a row whose contact appears in another ad, '' otherwise."""
+        labels = self._label[first_row : first_row + count]
+        return [*self._names[labels], *[""] * (count - len(labels))]
 
     def contacts_of_group(self, group: str) -> list[str]:
-        root = int(group[1:])
-        return sorted(key for key, row in self._owner.items() if self._find(row) == root)
+        """The contact keys that joined `group`, sorted."""
+        label = self._label[int(group[1:])]
+        return sorted(key for key, row in self._owner.items() if self._label[row] == label)
+
+
+def link_contacts(chunks: Iterable[pd.DataFrame], text_column: str) -> ContactGroups:
+    """The contact groups of a file's rows (numbered from 1 in reading order), from its chunks."""
+    return ContactGroups(_keys_by_row(chunks, text_column))
+
+
+def _keys_by_row(chunks: Iterable[pd.DataFrame], text_column: str) -> Iterator[tuple[int, set[str]]]:
+    row = 0
+    for chunk in chunks:
+        if text_column not in chunk.columns:
+            return  # scoring reports the missing column
+        for text in chunk[text_column]:
+            row += 1
+            if isinstance(text, str):
+                yield row, contact_keys(text)

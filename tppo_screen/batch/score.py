@@ -24,11 +24,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from tppo_screen.batch.contacts import ContactGroups, contact_keys
+from tppo_screen.batch.contacts import ContactGroups
+from tppo_screen.batch.contacts import link_contacts as group_contacts
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
 from tppo_screen.model.scoring import score_frame
-from tppo_screen.tables.formats import Format, detect_format
+from tppo_screen.tables.formats import detect_format
 from tppo_screen.tables.read import CHUNK_ROWS, ReadReport, read_chunks
 from tppo_screen.tables.write import Flatten, TableWriter, check_output, write_bad_lines
 
@@ -114,7 +115,8 @@ def score_file(
     report = summary.report
     started = time.perf_counter()
     if link_contacts:
-        summary.contacts = _link_contacts(source, in_fmt, in_gz, text_column, chunk_rows)
+        first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), chunk_rows)
+        summary.contacts = group_contacts(first_pass, text_column)
     columns: list[str] | None = None
     with (
         TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES) as writer,
@@ -232,25 +234,9 @@ def _in_order(
         yield pending.popleft()
 
 
-def _link_contacts(
-    source: Path, fmt: Format, gzipped: bool, text_column: str, chunk_rows: int
-) -> ContactGroups:
-    """First pass: the contacts of every row, joined into groups (row numbers as in pass two)."""
-    groups = ContactGroups()
-    row = 0
-    for chunk in read_chunks(source, fmt, gzipped, ReadReport(), chunk_rows):
-        if text_column not in chunk.columns:
-            break  # score_frame reports the missing column
-        for text in chunk[text_column]:
-            row += 1
-            if isinstance(text, str):
-                groups.add(row, contact_keys(text))
-    return groups
-
-
 def _add_contact_groups(summary: BatchSummary, scored: pd.DataFrame) -> None:
     assert summary.contacts is not None
-    names = [summary.contacts.group_of(summary.rows + i + 1) for i in range(len(scored))]
+    names = summary.contacts.names(summary.rows + 1, len(scored))
     scored.insert(list(scored.columns).index("red_flags") + 1, "contact_group", names)
     for name, score in zip(names, scored["risk_score"], strict=True):
         if name:
