@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import TINY
+from tppo_screen.batch.options import BatchOptions
 from tppo_screen.batch.score import score_file
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
@@ -65,7 +66,9 @@ def _read(path: Path) -> pd.DataFrame:
 def test_every_format_in_and_out_keeps_rows_columns_and_scores(
     tiny_model: Model, listings: pd.DataFrame, tmp_path: Path, source: str, target: str
 ) -> None:
-    summary = score_file(tiny_model, _write(listings, tmp_path / source), tmp_path / target, id_column="id")
+    summary = score_file(
+        tiny_model, _write(listings, tmp_path / source), tmp_path / target, BatchOptions(id_column="id")
+    )
     scored = _read(tmp_path / target)
     assert summary.rows == len(listings) == len(scored)
     assert list(scored.columns) == [*listings.columns, "risk_score", "risk_level", "red_flags", "error"]
@@ -83,8 +86,8 @@ def test_chunked_streaming_gives_the_same_output_as_one_chunk(
     tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
 ) -> None:
     source = _write(listings, tmp_path / "in.csv")
-    score_file(tiny_model, source, tmp_path / "one.csv", chunk_rows=10_000)
-    score_file(tiny_model, source, tmp_path / "many.csv", chunk_rows=3)
+    score_file(tiny_model, source, tmp_path / "one.csv", BatchOptions(chunk_rows=10_000))
+    score_file(tiny_model, source, tmp_path / "many.csv", BatchOptions(chunk_rows=3))
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
 
 
@@ -93,7 +96,7 @@ def test_min_level_keeps_rows_at_or_above_it_and_every_error_row(
 ) -> None:
     frame = pd.concat([listings, pd.DataFrame({"id": ["empty"], "text": [""], "note": [""]})])
     summary = score_file(
-        tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", min_level="high"
+        tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", BatchOptions(min_level="high")
     )
     scored = _read(tmp_path / "out.csv")
     assert set(scored["risk_level"]) <= {"high", "error"} and "empty" in scored["id"].tolist()
@@ -102,7 +105,9 @@ def test_min_level_keeps_rows_at_or_above_it_and_every_error_row(
 
 
 def test_explain_adds_signed_top_terms(tiny_model: Model, listings: pd.DataFrame, tmp_path: Path) -> None:
-    score_file(tiny_model, _write(listings, tmp_path / "in.csv"), tmp_path / "out.jsonl", explain=True)
+    score_file(
+        tiny_model, _write(listings, tmp_path / "in.csv"), tmp_path / "out.jsonl", BatchOptions(explain=True)
+    )
     scored = _read(tmp_path / "out.jsonl")
     assert list(scored.columns)[-2:] == ["top_terms", "error"]
     terms = scored["top_terms"].iloc[0]
@@ -115,7 +120,7 @@ def test_invalid_json_lines_are_reported_with_line_numbers(tiny_model: Model, tm
         '{"text": "Kasir toko gaji UMK"}\n{"text": "broken\n[1, 2]\n\n{"text": "Admin CS Kamboja"}\n',
         encoding="utf-8",
     )
-    summary = score_file(tiny_model, source, tmp_path / "out.jsonl")
+    summary = score_file(tiny_model, source, tmp_path / "out.jsonl", BatchOptions())
     assert summary.rows == 2
     errors = pd.read_csv(tmp_path / "out.errors.csv")
     assert errors["line"].tolist() == [2, 3]
@@ -131,7 +136,7 @@ def test_interrupted_job_leaves_no_output_file(
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        score_file(tiny_model, source, tmp_path / "out.parquet", chunk_rows=4, progress=interrupt)
+        score_file(tiny_model, source, tmp_path / "out.parquet", BatchOptions(chunk_rows=4), interrupt)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
@@ -174,9 +179,8 @@ def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_
             ],
         }
     )
-    summary = score_file(
-        tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", link_contacts=True, chunk_rows=2
-    )
+    options = BatchOptions(link_contacts=True, chunk_rows=2)
+    summary = score_file(tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", options)
     scored = _read(tmp_path / "out.csv")
     assert scored["contact_group"].tolist() == ["c1", "c1", "c1", ""]
     assert list(scored.columns)[-2:] == ["contact_group", "error"]
@@ -194,6 +198,19 @@ def test_groups_join_through_later_rows_and_are_named_after_their_first_row() ->
     assert groups.contacts_of_group("c2") == ["tel:1", "tg:a"]
 
 
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ({"min_level": "severe"}, "--min-level must be one of low, medium, high"),
+        ({"engine": "spark"}, "--engine must be local or dask"),
+        ({"workers": 0}, "--workers must be at least 1"),
+    ],
+)
+def test_options_are_checked_when_made(option: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        BatchOptions(**option)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def many_listings(listings: pd.DataFrame) -> pd.DataFrame:
     frame = pd.concat([listings] * 4, ignore_index=True)
@@ -205,8 +222,8 @@ def test_two_worker_processes_give_the_same_output_as_one(
     tiny_model: Model, many_listings: pd.DataFrame, tmp_path: Path
 ) -> None:
     source = _write(many_listings, tmp_path / "in.csv")
-    score_file(tiny_model, source, tmp_path / "one.csv", chunk_rows=7)
-    score_file(tiny_model, source, tmp_path / "two.csv", chunk_rows=7, workers=2)
+    score_file(tiny_model, source, tmp_path / "one.csv", BatchOptions(chunk_rows=7))
+    score_file(tiny_model, source, tmp_path / "two.csv", BatchOptions(chunk_rows=7, workers=2))
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
 
 
@@ -216,15 +233,13 @@ def test_dask_local_cluster_gives_the_same_output_as_the_local_engine(
     from dask.distributed import LocalCluster
 
     source = _write(many_listings, tmp_path / "in.csv")
-    score_file(tiny_model, source, tmp_path / "local.parquet", chunk_rows=9)
+    score_file(tiny_model, source, tmp_path / "local.parquet", BatchOptions(chunk_rows=9))
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:  # a real cluster
         score_file(
             tiny_model,
             source,
             tmp_path / "dask.parquet",
-            chunk_rows=9,
-            engine="dask",
-            scheduler=cluster.scheduler_address,
+            BatchOptions(chunk_rows=9, engine="dask", scheduler=cluster.scheduler_address),
         )
     local, dask = _read(tmp_path / "local.parquet"), _read(tmp_path / "dask.parquet")
     pd.testing.assert_frame_equal(local, dask)
@@ -240,8 +255,6 @@ def test_unreachable_dask_scheduler_is_a_clear_error(
             tiny_model,
             source,
             tmp_path / "out.csv",
-            engine="dask",
-            scheduler="tcp://127.0.0.1:9",
-            scheduler_timeout=2,
+            BatchOptions(engine="dask", scheduler="tcp://127.0.0.1:9", scheduler_timeout=2),
         )
     assert not (tmp_path / "out.csv").exists()

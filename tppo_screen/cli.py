@@ -253,63 +253,75 @@ def red_flags(
     out.print(table)
 
 
+ScoreInput = Annotated[
+    Path, typer.Argument(help="Listings file: .csv, .tsv, .jsonl or .parquet (text formats may be .gz).")
+]
+ScoreOutput = Annotated[
+    Path, typer.Option("--output", "-o", help="Where to write the scored rows; format from its extension.")
+]
+TextColumnOption = Annotated[str, typer.Option(help="Column holding the ad text.")]
+IdColumnOption = Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")]
+InputFormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="Input format when the extension does not say: csv, tsv, jsonl, parquet."),
+]
+OutputFormatOption = Annotated[
+    str | None, typer.Option("--output-format", help="Output format when the extension does not say.")
+]
+MinLevelOption = Annotated[
+    str,
+    typer.Option(
+        help="Write only rows at or above this level (low, medium, high); error rows are always kept."
+    ),
+]
+ExplainOption = Annotated[
+    bool, typer.Option("--explain", help="Add top_terms: the terms that moved each score.")
+]
+ErrorsOption = Annotated[
+    Path | None,
+    typer.Option("--errors", help="Where malformed lines go (default: OUTPUT.errors.csv beside the output)."),
+]
+LinkContactsOption = Annotated[
+    bool,
+    typer.Option(
+        "--link-contacts",
+        help="Add contact_group: ads sharing a phone/WhatsApp number, Telegram handle or e-mail "
+        "(recruiters re-post one offer with new wording). Reads the input twice.",
+    ),
+]
+WorkersOption = Annotated[int, typer.Option(min=1, help="Processes to score with on this machine.")]
+EngineOption = Annotated[
+    str, typer.Option(help="local (this machine) or dask (a dask.distributed cluster; see --scheduler).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+        "(default with --engine dask: a local cluster of --workers processes)."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+TopRowsOption = Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")]
+
+
 @app.command()
 def score(
-    input_file: Annotated[
-        Path, typer.Argument(help="Listings file: .csv, .tsv, .jsonl or .parquet (text formats may be .gz).")
-    ],
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", help="Where to write the scored rows; format from its extension."),
-    ],
-    text_column: Annotated[str, typer.Option(help="Column holding the ad text.")] = "text",
-    id_column: Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")] = None,
+    input_file: ScoreInput,
+    output: ScoreOutput,
+    text_column: TextColumnOption = "text",
+    id_column: IdColumnOption = None,
     model: ModelOption = None,
-    input_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format", help="Input format when the extension does not say: csv, tsv, jsonl, parquet."
-        ),
-    ] = None,
-    output_format: Annotated[
-        str | None, typer.Option("--output-format", help="Output format when the extension does not say.")
-    ] = None,
-    min_level: Annotated[
-        str,
-        typer.Option(
-            help="Write only rows at or above this level (low, medium, high); error rows are always kept."
-        ),
-    ] = "low",
-    explain: Annotated[
-        bool, typer.Option("--explain", help="Add top_terms: the terms that moved each score.")
-    ] = False,
-    errors: Annotated[
-        Path | None,
-        typer.Option(
-            "--errors", help="Where malformed lines go (default: OUTPUT.errors.csv beside the output)."
-        ),
-    ] = None,
-    link_contacts: Annotated[
-        bool,
-        typer.Option(
-            "--link-contacts",
-            help="Add contact_group: ads sharing a phone/WhatsApp number, Telegram handle or e-mail "
-            "(recruiters re-post one offer with new wording). Reads the input twice.",
-        ),
-    ] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Processes to score with on this machine.")] = 1,
-    engine: Annotated[
-        str, typer.Option(help="local (this machine) or dask (a dask.distributed cluster; see --scheduler).")
-    ] = "local",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-            "(default with --engine dask: a local cluster of --workers processes)."
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    top: Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")] = 5,
+    input_format: InputFormatOption = None,
+    output_format: OutputFormatOption = None,
+    min_level: MinLevelOption = "low",
+    explain: ExplainOption = False,
+    errors: ErrorsOption = None,
+    link_contacts: LinkContactsOption = False,
+    workers: WorkersOption = 1,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    quiet: QuietOption = False,
+    top: TopRowsOption = 5,
 ) -> None:
     """Score every row of INPUT_FILE, streaming in chunks (constant memory), and write it with
     risk_score, risk_level, red_flags (;-joined in CSV/TSV, a list in JSONL/Parquet), top_terms
@@ -320,31 +332,28 @@ def score(
     invalid JSON) are not scored: they go to an errors file with their line numbers. The output
     file appears only when the job is complete, so Ctrl-C leaves nothing half-written.
     """
-    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.batch.options import BatchOptions
     from tppo_screen.batch.score import score_file
+    from tppo_screen.model.artifacts import load_model
 
     with user_errors():
+        options = BatchOptions(
+            text_column=text_column,
+            id_column=id_column,
+            input_format=input_format,
+            output_format=output_format,
+            min_level=min_level.lower(),
+            explain=explain,
+            errors_file=errors,
+            link_contacts=link_contacts,
+            workers=workers,
+            engine=engine.lower(),
+            scheduler=scheduler,
+            top=top,
+        )
         loaded = load_model(_model_path(model))
-        show = not quiet and err.is_terminal
-        with _progress(show) as advance:
-            summary = score_file(
-                loaded,
-                input_file,
-                output,
-                text_column=text_column,
-                id_column=id_column,
-                input_format=input_format,
-                output_format=output_format,
-                min_level=min_level.lower(),
-                explain=explain,
-                errors_file=errors,
-                link_contacts=link_contacts,
-                workers=workers,
-                engine=engine.lower(),
-                scheduler=scheduler,
-                top=top,
-                progress=advance,
-            )
+        with _progress(not quiet and err.is_terminal) as advance:
+            summary = score_file(loaded, input_file, output, options, advance)
     _print_batch_summary(summary, loaded.version, id_column)
 
 
@@ -373,7 +382,6 @@ def _progress(show: bool) -> Iterator[Callable[[int, int, int], None] | None]:
 
 
 def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | None) -> None:
-    report = summary.report
     out.print(
         f"{summary.rows:,} rows scored in {summary.seconds:.1f}s ({summary.rows_per_second:,.0f} ads/s) "
         f"with model {version} → {escape(str(summary.output))}"
@@ -388,6 +396,14 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
     if summary.flags:
         common = ", ".join(f"{flag} {count:,}" for flag, count in summary.flags.most_common(5))
         out.print(f"most frequent red flags: {common}", soft_wrap=True)
+    _warn_about_reading(summary)
+    _print_contact_groups(summary)
+    _print_riskiest(summary, id_column)
+
+
+def _warn_about_reading(summary: BatchSummary) -> None:
+    """Undecodable bytes and malformed lines, in the words of the errors file."""
+    report = summary.report
     if report.undecodable_lines:
         err.print(
             f"[yellow]warning:[/] {report.undecodable_lines:,} lines had undecodable bytes (replaced with �)"
@@ -395,34 +411,30 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
     if report.bad_lines:
         where = escape(str(summary.errors_file))
         err.print(f"[yellow]warning:[/] {escape(report.describe())}; they are in {where}", soft_wrap=True)
-    if summary.contact_groups and summary.contacts is not None:
-        groups = sorted(summary.contact_groups.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
-        table = Table(
-            "contact_group",
-            "ads",
-            "highest risk",
-            "shared contacts",
-            title="largest contact groups",
-            box=None,
-        )
-        for name, (ads, highest) in groups:
-            shared = ", ".join(summary.contacts.contacts_of_group(name)[:3])
-            table.add_row(name, f"{int(ads):,}", f"{highest:.3f}", escape(shared))
-        out.print(table)
-    if summary.riskiest:
-        riskiest = Table(
-            "row" if id_column is None else escape(id_column),
-            "score",
-            "level",
-            "text",
-            title="riskiest rows",
-            box=None,
-        )
-        for score_value, _, name, level, snippet in summary.riskiest:
-            riskiest.add_row(
-                escape(name), f"{score_value:.3f}", f"[{LEVEL_STYLE[level]}]{level}[/]", escape(snippet)
-            )
-        out.print(riskiest)
+
+
+def _print_contact_groups(summary: BatchSummary) -> None:
+    if not summary.contact_groups or summary.contacts is None:
+        return
+    groups = sorted(summary.contact_groups.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
+    table = Table(
+        "contact_group", "ads", "highest risk", "shared contacts", title="largest contact groups", box=None
+    )
+    for name, (ads, highest) in groups:
+        shared = ", ".join(summary.contacts.contacts_of_group(name)[:3])
+        table.add_row(name, f"{int(ads):,}", f"{highest:.3f}", escape(shared))
+    out.print(table)
+
+
+def _print_riskiest(summary: BatchSummary, id_column: str | None) -> None:
+    if not summary.riskiest:
+        return
+    name_column = "row" if id_column is None else escape(id_column)
+    riskiest = Table(name_column, "score", "level", "text", title="riskiest rows", box=None)
+    for score_value, _, name, level, snippet in summary.riskiest:
+        style = LEVEL_STYLE[level]
+        riskiest.add_row(escape(name), f"{score_value:.3f}", f"[{style}]{level}[/]", escape(snippet))
+    out.print(riskiest)
 
 
 @app.command()

@@ -1,10 +1,11 @@
 """Score listing files of any size: CSV, TSV, JSONL and Parquet (gzip for the text formats),
 streamed in chunks with constant memory, every input row and column kept in order.
 
-`score_file(model, source, output, ...)` is the whole job: it reads `source` in chunks through
-`tables.read_chunks` (malformed lines are not scored but go to an errors file with their line
-numbers), scores each chunk through `scoring.score_frame` (the same path as every other
-caller), and writes through `tables.TableWriter`, whose output appears only when the job is
+`score_file(model, source, output, options)` is the whole job: it reads `source` in chunks
+through `tables.read_chunks` (malformed lines are not scored but go to an errors file with their
+line numbers), scores each chunk through `scoring.score_frame` (the same path as every other
+caller) on the engine the options name (`engines`), optionally links ads sharing a contact
+(`contacts`), and writes through `tables.TableWriter`, whose output appears only when the job is
 complete. It returns a `BatchSummary`.
 """
 
@@ -12,28 +13,23 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from tppo_screen.batch.contacts import ContactGroups
-from tppo_screen.batch.contacts import link_contacts as group_contacts
+from tppo_screen.batch.contacts import ContactGroups, link_contacts
+from tppo_screen.batch.engines import in_order, scorer
+from tppo_screen.batch.options import BatchOptions
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
-from tppo_screen.model.scoring import score_frame
 from tppo_screen.tables.formats import detect_format
-from tppo_screen.tables.read import CHUNK_ROWS, ReadReport, read_chunks
+from tppo_screen.tables.read import ReadReport, read_chunks
 from tppo_screen.tables.write import Flatten, TableWriter, check_output, write_bad_lines
 
-LEVELS = ("low", "medium", "high")
 Progress = Callable[[int, int, int], None]  # (rows done, units done, units total)
 SCORED_TYPES = {  # the Parquet types of the columns scoring adds
     "risk_score": pa.float64(),
@@ -78,160 +74,81 @@ class BatchSummary:
 
 
 def score_file(
-    model: Model,
-    source: Path,
-    output: Path,
-    *,
-    text_column: str = "text",
-    id_column: str | None = None,
-    input_format: str | None = None,
-    output_format: str | None = None,
-    min_level: str = "low",
-    explain: bool = False,
-    errors_file: Path | None = None,
-    link_contacts: bool = False,
-    workers: int = 1,
-    engine: str = "local",
-    scheduler: str | None = None,
-    scheduler_timeout: float = 30.0,
-    chunk_rows: int = CHUNK_ROWS,
-    top: int = 5,
-    progress: Progress | None = None,
+    model: Model, source: Path, output: Path, options: BatchOptions, progress: Progress | None = None
 ) -> BatchSummary:
-    """Score every row of `source` into `output` (rows below `min_level` left out, error rows
-    always kept). Malformed lines go to `errors_file` (default: OUTPUT.errors.csv). With
-    `link_contacts`, a first pass over the file links ads sharing a phone, handle or e-mail and a
-    `contact_group` column names each group. `workers` > 1 scores chunks in that many processes;
-    `engine="dask"` sends them to the dask.distributed cluster at `scheduler` (default: a
-    LocalCluster of `workers` processes). Either way chunks come back in order and the scores
-    are the ones one process gives."""
+    """Score every row of `source` into `output` as `options` say (see `BatchOptions`). Chunks
+    come back in input order whatever the engine, and the scores are the ones one process gives.
+    `progress(rows, units done, units total)` is called after each chunk."""
     check_output(output)
-    in_fmt, in_gz = detect_format(source, input_format)
-    out_fmt, out_gz = detect_format(output, output_format)
-    if min_level not in LEVELS:
-        raise InputError(f"--min-level must be one of {', '.join(LEVELS)}, not {min_level!r}")
-    keep = set(LEVELS[LEVELS.index(min_level) :]) | {"error"}
+    in_fmt, in_gz = detect_format(source, options.input_format)
+    out_fmt, out_gz = detect_format(output, options.output_format)
     summary = BatchSummary(output=output)
-    report = summary.report
     started = time.perf_counter()
-    if link_contacts:
-        first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), chunk_rows)
-        summary.contacts = group_contacts(first_pass, text_column)
-    columns: list[str] | None = None
-    with (
-        TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES) as writer,
-        _scorer(model, engine, workers, scheduler, scheduler_timeout) as submit,
-    ):
-        chunks = _checked(read_chunks(source, in_fmt, in_gz, report, chunk_rows), text_column, id_column)
-        for chunk, pending in _in_order(
-            chunks, lambda c: submit(c, text_column, explain), 2 * max(workers, 1)
-        ):
-            if columns is None:
-                columns = list(chunk.columns)
-            scored = pending.result()
-            if summary.contacts is not None:
-                _add_contact_groups(summary, scored)
-            _tally(summary, scored, text_column, id_column, top)
-            kept = scored[scored["risk_level"].isin(keep)]
-            writer.write(kept)
-            summary.written += len(kept)
-            if progress is not None:
-                progress(summary.rows, report.units_done, report.units_total)
-        out_columns = [*(columns or [text_column]), "risk_score", "risk_level", "red_flags"]
-        out_columns += ["contact_group"] if link_contacts else []
-        out_columns += ["top_terms", "error"] if explain else ["error"]
-        if report.bad_lines:
-            summary.errors_file = write_bad_lines(report, errors_file or errors_path(output))
-        writer.commit(out_columns)
+    if options.link_contacts:
+        first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows)
+        summary.contacts = link_contacts(first_pass, options.text_column)
+    chunks = _checked(read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows), options)
+    with TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES) as writer:
+        columns = _score_chunks(model, chunks, writer, summary, options, progress)
+        if summary.report.bad_lines:
+            summary.errors_file = write_bad_lines(summary.report, options.errors_file or errors_path(output))
+        writer.commit(_output_columns(columns, options))
     summary.seconds = time.perf_counter() - started
     summary.riskiest.sort(reverse=True)
     return summary
 
 
-def _checked(
-    chunks: Iterator[pd.DataFrame], text_column: str, id_column: str | None
-) -> Iterator[pd.DataFrame]:
+def _score_chunks(
+    model: Model,
+    chunks: Iterator[pd.DataFrame],
+    writer: TableWriter,
+    summary: BatchSummary,
+    options: BatchOptions,
+    progress: Progress | None,
+) -> list[str] | None:
+    """Score, tally and write every chunk in order; return the input's columns (None if no
+    chunk came)."""
+    keep, columns = options.kept_levels, None
+    with scorer(model, options) as submit:
+        scoring = in_order(
+            chunks, lambda chunk: submit(chunk, options.text_column, options.explain), 2 * options.workers
+        )
+        for chunk, pending in scoring:
+            if columns is None:
+                columns = list(chunk.columns)
+            scored = pending.result()
+            if summary.contacts is not None:
+                _add_contact_groups(summary, scored)
+            _tally(summary, scored, options)
+            kept = scored[scored["risk_level"].isin(keep)]
+            writer.write(kept)
+            summary.written += len(kept)
+            if progress is not None:
+                progress(summary.rows, summary.report.units_done, summary.report.units_total)
+    return columns
+
+
+def _output_columns(columns: list[str] | None, options: BatchOptions) -> list[str]:
+    """The output's header when no row was written."""
+    out = [*(columns or [options.text_column]), "risk_score", "risk_level", "red_flags"]
+    out += ["contact_group"] if options.link_contacts else []
+    return out + (["top_terms", "error"] if options.explain else ["error"])
+
+
+def _checked(chunks: Iterator[pd.DataFrame], options: BatchOptions) -> Iterator[pd.DataFrame]:
     """The chunks, after checking the first one has the columns the job needs."""
     for n, chunk in enumerate(chunks):
         if n == 0:
-            for column, option in ((text_column, "--text-column"), (id_column, "--id-column")):
+            for column, option in (
+                (options.text_column, "--text-column"),
+                (options.id_column, "--id-column"),
+            ):
                 if column is not None and column not in chunk.columns:
                     found = ", ".join(map(str, chunk.columns)) or "(none)"
                     raise InputError(
                         f"no column {column!r} in the input; columns found: {found}. Name it with {option}."
                     )
         yield chunk
-
-
-class _Done:
-    """A finished result with the `.result()` of a future."""
-
-    def __init__(self, value: pd.DataFrame) -> None:
-        self.value = value
-
-    def result(self) -> pd.DataFrame:
-        return self.value
-
-
-Submit = Callable[[pd.DataFrame, str, bool], Any]
-
-
-@contextmanager
-def _scorer(
-    model: Model, engine: str, workers: int, scheduler: str | None, timeout: float
-) -> Iterator[Submit]:
-    """A function that starts scoring one chunk and returns something with `.result()`."""
-    if engine not in ("local", "dask"):
-        raise InputError(f"--engine must be local or dask, not {engine!r}")
-    if workers < 1:
-        raise InputError("--workers must be at least 1")
-    if engine == "dask":
-        with _dask_client(scheduler, workers, timeout) as client:
-            shared = client.scatter(model, broadcast=True)
-            yield lambda chunk, column, explain: client.submit(
-                score_frame, shared, chunk, column, explain=explain, pure=False
-            )
-    elif workers == 1:
-        yield lambda chunk, column, explain: _Done(score_frame(model, chunk, column, explain=explain))
-    else:
-        # spawn, not fork: the parent may hold threads (progress bar, server) that fork would copy
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            yield lambda chunk, column, explain: pool.submit(
-                score_frame, model, chunk, column, explain=explain
-            )
-
-
-@contextmanager
-def _dask_client(scheduler: str | None, workers: int, timeout: float) -> Iterator[Any]:
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        with client:
-            yield client
-        return
-    with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        with Client(cluster) as client:
-            yield client
-
-
-def _in_order(
-    chunks: Iterator[pd.DataFrame], submit: Callable[[pd.DataFrame], Any], window: int
-) -> Iterator[tuple[pd.DataFrame, Any]]:
-    """(chunk, pending result) in input order, with at most `window` chunks in flight, so memory
-    stays bounded however large the file."""
-    pending: deque[tuple[pd.DataFrame, Any]] = deque()
-    for chunk in chunks:
-        pending.append((chunk, submit(chunk)))
-        if len(pending) >= window:
-            yield pending.popleft()
-    while pending:
-        yield pending.popleft()
 
 
 def _add_contact_groups(summary: BatchSummary, scored: pd.DataFrame) -> None:
@@ -246,16 +163,15 @@ def _add_contact_groups(summary: BatchSummary, scored: pd.DataFrame) -> None:
                 seen[1] = max(seen[1], float(score))
 
 
-def _tally(
-    summary: BatchSummary, scored: pd.DataFrame, text_column: str, id_column: str | None, top: int
-) -> None:
-    offset = summary.rows
+def _tally(summary: BatchSummary, scored: pd.DataFrame, options: BatchOptions) -> None:
+    """Count levels and flags; keep the `options.top` riskiest rows seen so far."""
+    offset, top, id_column = summary.rows, options.top, options.id_column
     summary.rows += len(scored)
     summary.levels.update(scored["risk_level"])
     for flags in scored["red_flags"]:
         summary.flags.update(flags)
     valid = scored[scored["risk_level"] != "error"]
-    columns = zip(valid["risk_score"], valid["risk_level"], valid[text_column], strict=True)
+    columns = zip(valid["risk_score"], valid["risk_level"], valid[options.text_column], strict=True)
     for position, (score, level, text) in enumerate(columns):
         row = offset + int(valid.index[position]) + 1
         name = str(valid[id_column].iloc[position]) if id_column else str(row)
