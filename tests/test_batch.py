@@ -165,6 +165,8 @@ def test_contact_keys_normalise_numbers_and_ignore_masked_ones() -> None:
     keys = contact_keys("WA 0800-0000-0001 / +62 800 0000 0001, tg @Rekrut_Cepat, wa.me/6280000000002")
     assert keys == {"tel:080000000001", "tg:rekrut_cepat", "tel:080000000002"}
     assert contact_keys("hubungi 08xx-xxxx-xxxx atau <email>") == set()
+    dotted = contact_keys("IG @lpk.hanbit_jaya. atau kirim CV ke hrd@lpk-hanbit.id, t.me/lpk_hanbit")
+    assert dotted == {"tg:lpk.hanbit_jaya", "mail:hrd@lpk-hanbit.id", "tg:lpk_hanbit"}
 
 
 def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_path: Path) -> None:

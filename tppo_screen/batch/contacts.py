@@ -1,11 +1,12 @@
-"""Link ads that share a contact: the same phone/WhatsApp number, Telegram handle or e-mail.
+"""Link ads that share a contact: the same phone/WhatsApp number, @handle or e-mail.
 
 Recruiters re-post one offer under new wording; the contact is what stays. `contact_keys` pulls
-normalised contacts out of an ad (08xx… and +62 8xx… are the same number; masked numbers such
-as 08xx-xxxx-xxxx are ignored). `link_contacts` reads every row's contacts in a first pass over
-the file, links each row to the first row that has the same contact, and joins the links into
-groups once, with `graph.components`; `ContactGroups.names` names each group of two or more ads
-after its first row ("c17").
+normalised contacts out of an ad: 08xx… and +62 8xx… are the same number, masked numbers such as
+08xx-xxxx-xxxx are ignored, an @handle is what `model.text.HANDLE` (the one handle pattern)
+finds and t.me/name is the same handle. `link_contacts` reads every row's contacts in a first
+pass over the file, links each row to the first row that has the same contact, and joins the
+links into groups once, with `graph.components`; `ContactGroups.names` names each group of two
+or more ads after its first row ("c17").
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import numpy as np
 import pandas as pd
 
 from tppo_screen.graph import components
-from tppo_screen.model.text import EMAIL, PHONE
+from tppo_screen.model.text import EMAIL, HANDLE, PHONE
 
-# TODO(HANDLE): use the one handle pattern, tppo_screen.model.text.HANDLE, once it is public.
-_HANDLE = re.compile(r"(?<![\w.@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _TG_LINK = re.compile(r"\bt\.me/([A-Za-z][A-Za-z0-9_]{3,31})\b", re.IGNORECASE)
 _WA_LINK = re.compile(r"\bwa\.me/\+?(\d{9,15})\b", re.IGNORECASE)
 _NOT_DIGIT = re.compile(r"\D")
@@ -52,9 +51,10 @@ def contact_keys(text: str) -> set[str]:
         if address != "<email>":
             address = re.sub(r"\s*[\[(]at[\])]\s*|\s@\s", "@", address)
             keys.add(f"mail:{address}")
-    for pattern in (_HANDLE, _TG_LINK):
-        for match in pattern.finditer(text):
-            keys.add(f"tg:{match.group(1).lower()}")
+    for match in HANDLE.finditer(text):
+        keys.add(f"tg:{match.group('name').lower()}")
+    for match in _TG_LINK.finditer(text):
+        keys.add(f"tg:{match.group(1).lower()}")
     return keys
 
 
