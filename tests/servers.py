@@ -1,38 +1,50 @@
-"""A real uvicorn server on a free loopback port, and a tiny HTTP client for it (no TestClient):
-shared by the API tests and the browser tests."""
+"""A real uvicorn server on a loopback port it picks itself (--port 0), and a tiny HTTP client for
+it (no TestClient): shared by the API tests and the browser tests.
+
+The server binds port 0 and says which port it got in its first lines ("Uvicorn running on
+http://127.0.0.1:PORT", or the supervisor's "workers on http://127.0.0.1:PORT"); `wait_ready`
+reads that, then polls GET /readyz. Nothing sleeps for a fixed time, and no port is picked by
+binding and closing a socket (another process could take it in between).
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
-import socket
+import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+LISTENING = re.compile(r" on http://127\.0\.0\.1:(\d+)")
+POLL = 0.05  # seconds between two looks at a condition
+READY_WITHIN = 60.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def poll(condition: Callable[[], bool], within: float, what: str) -> None:
+    """Return as soon as `condition()` holds; fail naming `what` if it does not within `within` s."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {within:.0f} s")
+        time.sleep(POLL)
 
 
 class Server:
     """A server process and a tiny HTTP client for it (keep-alive per call site not needed)."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.port = free_port()
+        self.port = 0
         self.log = tempfile.TemporaryFile("w+")  # a file, not a pipe: a full pipe would block the server
         self.process = subprocess.Popen(
-            [*command, "--port", str(self.port)],
+            [*command, "--host", "127.0.0.1", "--port", "0"],
             env={**os.environ, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -45,15 +57,21 @@ class Server:
         return self.log.read()
 
     def wait_ready(self) -> Server:
-        for _ in range(300):
-            if self.process.poll() is not None:
-                pytest.fail("server exited: " + self.output())
-            try:
-                if self.call("GET", "/readyz")[0] == 200:
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail("server did not become ready in 30 s")
+        """Wait for the server to say its port, then for GET /readyz to answer 200."""
+        poll(self._ready, READY_WITHIN, "server ready")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            pytest.fail("server exited: " + self.output())
+        if not self.port:
+            found = LISTENING.search(self.output())
+            self.port = int(found.group(1)) if found else 0
+            return False
+        try:
+            return self.call("GET", "/readyz")[0] == 200
+        except OSError:
+            return False
 
     def call(
         self,
@@ -75,7 +93,11 @@ class Server:
         finally:
             connection.close()
         kind = response.getheader("content-type", "")
-        parsed = json.loads(payload) if kind.startswith("application/json") else payload.decode()
+        parsed: Any = payload
+        if kind.startswith("application/json"):
+            parsed = json.loads(payload)
+        elif kind.startswith("text/"):
+            parsed = payload.decode()
         return response.status, parsed, {k.lower(): v for k, v in response.getheaders()}
 
     def stop(self) -> None:
