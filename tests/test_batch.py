@@ -229,6 +229,7 @@ def test_two_worker_processes_give_the_same_output_as_one(
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
 
 
+@pytest.mark.slow  # starts a real Dask cluster
 def test_dask_local_cluster_gives_the_same_output_as_the_local_engine(
     tiny_model: Model, many_listings: pd.DataFrame, tmp_path: Path
 ) -> None:

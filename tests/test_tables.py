@@ -60,10 +60,9 @@ def _said(text: str, expected: list[tuple[int, str]]) -> bool:
     )
 
 
-@pytest.mark.slow  # trains a model
 def test_score_train_and_evaluate_skip_the_same_lines_and_say_so_in_the_same_words(
     malformed: tuple[Path, list], tiny_model_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+) -> None:  # trains on 31 rows: half a second, so not marked slow
     path, expected = malformed
     scored = runner.invoke(
         app, ["score", str(path), "-o", str(tmp_path / "s.csv"), "-m", str(tiny_model_path)]
