@@ -62,7 +62,7 @@ def _allowed(layer: str, target: str) -> bool:
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_flow_one_way(path: Path) -> None:
     layer = _layer(path)
-    if layer == "cli" or layer == "__init__":
+    if layer in ("cli", "__init__"):
         return  # the CLI is the edge: it may use every layer
     assert layer in ALLOWED, f"{path}: a new top-level module; add it to a layer in this test and the README"
     wrong = sorted(t for t in _imports(path) if not _allowed(layer, t))

@@ -16,8 +16,8 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.errors import DataError
+from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.model.scoring import score_frame
 
 LABELS = ("legit", "high_risk")

@@ -4,8 +4,8 @@
     tppo-screen corpus stats [--data data] [--json]
     tppo-screen corpus gallery [--listings data/samples/listings.csv] [--out …/web/gallery.json]
 
-Mounted by `tppo_screen.cli` (`app.add_typer`). This module imports only typer, rich, `config`,
-`errors` and `cli_errors` at import time; the corpus modules (pandas, scikit-learn) load inside the
+Mounted by `tppo_screen.cli.app` (`app.add_typer`). This module imports only typer, rich, `config`,
+`errors` and `cli.common` at import time; the corpus modules (pandas, scikit-learn) load inside the
 commands, so `tppo-screen --help` stays fast. Messages go to stderr, results to stdout.
 """
 
@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tppo_screen.cli_errors import err, user_errors
+from tppo_screen.cli.common import err, user_errors
 from tppo_screen.config import DATA_DIR, ROOT
 from tppo_screen.errors import InputError
 

@@ -1,0 +1,209 @@
+"""`score`: a listings file of any size, streamed, with a summary of what it found."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tppo_screen.cli.common import (
+    LEVEL_STYLE,
+    ModelOption,
+    err,
+    model_path,
+    out,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    from tppo_screen.batch.score import BatchSummary
+
+
+ScoreInput = Annotated[
+    Path, typer.Argument(help="Listings file: .csv, .tsv, .jsonl or .parquet (text formats may be .gz).")
+]
+ScoreOutput = Annotated[
+    Path, typer.Option("--output", "-o", help="Where to write the scored rows; format from its extension.")
+]
+TextColumnOption = Annotated[str, typer.Option(help="Column holding the ad text.")]
+IdColumnOption = Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")]
+InputFormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="Input format when the extension does not say: csv, tsv, jsonl, parquet."),
+]
+OutputFormatOption = Annotated[
+    str | None, typer.Option("--output-format", help="Output format when the extension does not say.")
+]
+MinLevelOption = Annotated[
+    str,
+    typer.Option(
+        help="Write only rows at or above this level (low, medium, high); error rows are always kept."
+    ),
+]
+ExplainOption = Annotated[
+    bool, typer.Option("--explain", help="Add top_terms: the terms that moved each score.")
+]
+ErrorsOption = Annotated[
+    Path | None,
+    typer.Option("--errors", help="Where malformed lines go (default: OUTPUT.errors.csv beside the output)."),
+]
+LinkContactsOption = Annotated[
+    bool,
+    typer.Option(
+        "--link-contacts",
+        help="Add contact_group: ads sharing a phone/WhatsApp number, Telegram handle or e-mail "
+        "(recruiters re-post one offer with new wording). Reads the input twice.",
+    ),
+]
+WorkersOption = Annotated[int, typer.Option(min=1, help="Processes to score with on this machine.")]
+EngineOption = Annotated[
+    str, typer.Option(help="local (this machine) or dask (a dask.distributed cluster; see --scheduler).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+        "(default with --engine dask: a local cluster of --workers processes)."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+TopRowsOption = Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")]
+
+
+def score(
+    input_file: ScoreInput,
+    output: ScoreOutput,
+    text_column: TextColumnOption = "text",
+    id_column: IdColumnOption = None,
+    model: ModelOption = None,
+    input_format: InputFormatOption = None,
+    output_format: OutputFormatOption = None,
+    min_level: MinLevelOption = "low",
+    explain: ExplainOption = False,
+    errors: ErrorsOption = None,
+    link_contacts: LinkContactsOption = False,
+    workers: WorkersOption = 1,
+    engine: EngineOption = "local",
+    scheduler: SchedulerOption = None,
+    quiet: QuietOption = False,
+    top: TopRowsOption = 5,
+) -> None:
+    """Score every row of INPUT_FILE, streaming in chunks (constant memory), and write it with
+    risk_score, risk_level, red_flags (;-joined in CSV/TSV, a list in JSONL/Parquet), top_terms
+    with --explain, and error appended.
+
+    Every input row and column is kept, in order. Rows whose text is empty or has no letters get
+    risk_level=error and a reason in the error column. Malformed lines (wrong number of fields,
+    invalid JSON) are not scored: they go to an errors file with their line numbers. The output
+    file appears only when the job is complete, so Ctrl-C leaves nothing half-written.
+    """
+    from tppo_screen.batch.options import BatchOptions
+    from tppo_screen.batch.score import score_file
+    from tppo_screen.model.artifacts import load_model
+
+    with user_errors():
+        options = BatchOptions(
+            text_column=text_column,
+            id_column=id_column,
+            input_format=input_format,
+            output_format=output_format,
+            min_level=min_level.lower(),
+            explain=explain,
+            errors_file=errors,
+            link_contacts=link_contacts,
+            workers=workers,
+            engine=engine.lower(),
+            scheduler=scheduler,
+            top=top,
+        )
+        loaded = load_model(model_path(model))
+        with _progress(not quiet and err.is_terminal) as advance:
+            summary = score_file(loaded, input_file, output, options, advance)
+    _print_batch_summary(summary, loaded.version, id_column)
+
+
+@contextmanager
+def _progress(show: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A progress bar on stderr (rows, rows/s, ETA from the share of the file read)."""
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("scoring"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows · {task.fields[speed]:,.0f} rows/s"),
+        TimeRemainingColumn(),
+    )
+    started = time.perf_counter()
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("scoring", total=None, rows=0, speed=0.0)
+
+        def advance(rows: int, done: int, total: int) -> None:
+            speed = rows / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=total or None, rows=rows, speed=speed)
+
+        yield advance
+
+
+def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | None) -> None:
+    out.print(
+        f"{summary.rows:,} rows scored in {summary.seconds:.1f}s ({summary.rows_per_second:,.0f} ads/s) "
+        f"with model {version} → {escape(str(summary.output))}"
+        + (f" ({summary.written:,} rows written)" if summary.written != summary.rows else ""),
+        soft_wrap=True,
+    )
+    table = Table(box=None)
+    for level in ("high", "medium", "low", "error"):
+        table.add_column(f"[{LEVEL_STYLE[level]}]{level}[/]", justify="right")
+    table.add_row(*(f"{summary.levels.get(level, 0):,}" for level in ("high", "medium", "low", "error")))
+    out.print(table)
+    if summary.flags:
+        common = ", ".join(f"{flag} {count:,}" for flag, count in summary.flags.most_common(5))
+        out.print(f"most frequent red flags: {common}", soft_wrap=True)
+    _warn_about_reading(summary)
+    _print_contact_groups(summary)
+    _print_riskiest(summary, id_column)
+
+
+def _warn_about_reading(summary: BatchSummary) -> None:
+    """Undecodable bytes and malformed lines, in the words of the errors file."""
+    report = summary.report
+    if report.undecodable_lines:
+        err.print(
+            f"[yellow]warning:[/] {report.undecodable_lines:,} lines had undecodable bytes (replaced with �)"
+        )
+    if report.bad_lines:
+        where = escape(str(summary.errors_file))
+        err.print(f"[yellow]warning:[/] {escape(report.describe())}; they are in {where}", soft_wrap=True)
+
+
+def _print_contact_groups(summary: BatchSummary) -> None:
+    if not summary.contact_groups or summary.contacts is None:
+        return
+    groups = sorted(summary.contact_groups.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
+    table = Table(
+        "contact_group", "ads", "highest risk", "shared contacts", title="largest contact groups", box=None
+    )
+    for name, (ads, highest) in groups:
+        shared = ", ".join(summary.contacts.contacts_of_group(name)[:3])
+        table.add_row(name, f"{int(ads):,}", f"{highest:.3f}", escape(shared))
+    out.print(table)
+
+
+def _print_riskiest(summary: BatchSummary, id_column: str | None) -> None:
+    if not summary.riskiest:
+        return
+    name_column = "row" if id_column is None else escape(id_column)
+    riskiest = Table(name_column, "score", "level", "text", title="riskiest rows", box=None)
+    for score_value, _, name, level, snippet in summary.riskiest:
+        style = LEVEL_STYLE[level]
+        riskiest.add_row(escape(name), f"{score_value:.3f}", f"[{style}]{level}[/]", escape(snippet))
+    out.print(riskiest)

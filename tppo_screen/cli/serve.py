@@ -1,0 +1,46 @@
+"""`serve`: the REST API and the trainers' demo page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tppo_screen.cli.common import (
+    ModelOption,
+    model_path,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for all interfaces).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (one per CPU core is a good start).")
+    ] = 1,
+    model: ModelOption = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (request counts and latencies are in /metrics).")
+    ] = False,
+) -> None:
+    """Start the REST API and the trainers' demo page: open http://127.0.0.1:8000/ in a browser
+    (works offline). OpenAPI docs at /docs, metrics at /metrics. The model loads once per worker,
+    at startup. Limits, API keys and CORS come from TPPO_* variables (see the README)."""
+    import uvicorn
+
+    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.serving.app import create_app
+    from tppo_screen.serving.workers import run_workers
+
+    path = model_path(model)
+    with user_errors():
+        loaded = load_model(path)  # fail here, with one clear line, before any worker starts
+        if workers > 1:
+            raise typer.Exit(run_workers(path, host, port, workers, access_log=access_log))
+    uvicorn.run(create_app(model=loaded), host=host, port=port, access_log=access_log)
