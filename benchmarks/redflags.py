@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tppo_screen.model.artifacts import load_model
 from tppo_screen.config import DEFAULT_MODEL, ROOT
+from tppo_screen.model.artifacts import load_model
 from tppo_screen.model.scoring import score_frame, score_texts
 from tppo_screen.model.text import fold_many
 

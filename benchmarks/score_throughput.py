@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tppo_screen.config import DEFAULT_MODEL, ROOT
 from tppo_screen.model import stem
 from tppo_screen.model.artifacts import load_model
-from tppo_screen.config import DEFAULT_MODEL, ROOT
 from tppo_screen.model.scoring import score_frame, score_texts
 
 

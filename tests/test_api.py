@@ -23,6 +23,8 @@ from tppo_screen.config import DATA_DIR
 from tppo_screen.model.artifacts import Model, card_path
 from tppo_screen.model.scoring import score_texts
 
+pytestmark = pytest.mark.slow  # real servers, browsers or notebook kernels: left out of make check
+
 SCAM = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
 OFFICE = "Dibutuhkan staf akuntansi S1, pengalaman 2 tahun, penempatan Bandung. Kirim CV ke <email>."
 LIMITS = {"TPPO_MAX_TEXT_CHARS": "2000", "TPPO_MAX_BATCH_ITEMS": "5", "TPPO_MAX_BODY_BYTES": "65536"}

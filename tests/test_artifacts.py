@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tppo_screen.model.artifacts import card_path, load_model, read_card, save_model
 from tppo_screen.errors import ModelError
+from tppo_screen.model.artifacts import card_path, load_model, read_card, save_model
 
 
 def _copy(model_path: Path, tmp_path: Path) -> Path:

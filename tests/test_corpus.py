@@ -49,10 +49,12 @@ def style_auc(corpus: pd.DataFrame) -> float:
     return style_only_auc(corpus)
 
 
+@pytest.mark.data
 def test_style_alone_does_not_give_the_label_away(style_auc: float) -> None:
     assert style_auc <= 0.70, f"style-only classifier reaches ROC-AUC {style_auc:.3f} on the grouped split"
 
 
+@pytest.mark.data
 def test_length_alone_does_not_give_the_label_away(corpus: pd.DataFrame) -> None:
     auc = length_only_auc(corpus)
     assert auc <= 0.65, (
@@ -60,6 +62,7 @@ def test_length_alone_does_not_give_the_label_away(corpus: pd.DataFrame) -> None
     )
 
 
+@pytest.mark.data
 def test_short_texts_are_plenty_in_both_classes(corpus: pd.DataFrame) -> None:
     short = corpus[corpus["text"].str.split().str.len() <= 30]
     counts = short["label"].value_counts()
@@ -79,6 +82,7 @@ def real_world() -> pd.DataFrame:
     return pd.DataFrame([row.model_dump(by_alias=True) for row in rows])
 
 
+@pytest.mark.data
 def test_real_world_texts_are_at_least_300_per_label_with_their_sources(real_world: pd.DataFrame) -> None:
     counts = real_world["label"].value_counts()
     assert counts["high_risk"] >= 300 and counts["legit"] >= 300, counts.to_dict()
@@ -95,6 +99,7 @@ def test_real_world_texts_are_at_least_300_per_label_with_their_sources(real_wor
     }
 
 
+@pytest.mark.data
 def test_real_world_texts_carry_no_phone_numbers_emails_or_unmasked_names(real_world: pd.DataFrame) -> None:
     leaks = [
         text[:80]
@@ -106,6 +111,7 @@ def test_real_world_texts_carry_no_phone_numbers_emails_or_unmasked_names(real_w
     assert not leaks, leaks[:3]
 
 
+@pytest.mark.data
 def test_the_real_world_test_split_shares_no_group_or_text_with_training(corpus: pd.DataFrame) -> None:
     real_test = pd.read_csv(DATA / "real" / "test.csv", dtype=str, keep_default_na=False)
     assert len(real_test) >= 150 and set(real_test["label"]) == {"high_risk", "legit"}
@@ -117,6 +123,7 @@ def test_the_real_world_test_split_shares_no_group_or_text_with_training(corpus:
     assert not set(news.str.replace(r"[?#].*$", "", regex=True)) & set(pages)
 
 
+@pytest.mark.data
 def test_snippets_sit_with_their_ad_and_keep_its_evidence(corpus: pd.DataFrame) -> None:
     from tppo_screen.model.catalogue import default_catalogue
 
@@ -132,6 +139,7 @@ def test_snippets_sit_with_their_ad_and_keep_its_evidence(corpus: pd.DataFrame) 
         assert found & flags, snippet.id
 
 
+@pytest.mark.data
 def test_shipped_model_is_far_above_the_style_baseline(corpus: pd.DataFrame, style_auc: float) -> None:
     test = corpus[corpus["split"] == "test"].reset_index(drop=True)
     scored = score_frame(load_model(ROOT / "models" / "default.joblib"), test, "text")
@@ -139,6 +147,7 @@ def test_shipped_model_is_far_above_the_style_baseline(corpus: pd.DataFrame, sty
     assert model_auc >= 0.90 and model_auc - style_auc >= 0.20, (model_auc, style_auc)
 
 
+@pytest.mark.data
 def test_twins_share_a_group_and_a_split_with_their_original(corpus: pd.DataFrame) -> None:
     by_id = corpus.set_index("id")
     twins = corpus[corpus["twin_of"] != ""]
@@ -149,15 +158,18 @@ def test_twins_share_a_group_and_a_split_with_their_original(corpus: pd.DataFram
     assert (originals["label"].to_numpy() != twins["label"].to_numpy()).all()
 
 
+@pytest.mark.data
 def test_corpus_has_at_least_300_counterfactual_twin_pairs(corpus: pd.DataFrame) -> None:
     assert (corpus["twin_of"] != "").sum() >= 300
 
 
+@pytest.mark.data
 def test_no_group_straddles_the_split(corpus: pd.DataFrame) -> None:
     sides = corpus.groupby("group")["split"].nunique()
     assert (sides == 1).all(), sides[sides > 1].index.tolist()[:5]
 
 
+@pytest.mark.data
 def test_every_red_flag_is_in_at_least_15_high_risk_ads(corpus: pd.DataFrame) -> None:
     flags = corpus.loc[corpus["label"] == "high_risk", "red_flags"].str.split(";").explode()
     counts = flags.value_counts()
@@ -166,12 +178,14 @@ def test_every_red_flag_is_in_at_least_15_high_risk_ads(corpus: pd.DataFrame) ->
     assert not thin, thin
 
 
+@pytest.mark.data
 def test_corpus_has_at_least_800_authored_high_risk_and_500_hard_negatives(corpus: pd.DataFrame) -> None:
     written = corpus[corpus["source"].str.startswith(("authored", "twin"))]
     assert (written["label"] == "high_risk").sum() >= 800
     assert (written["label"] == "legit").sum() >= 500
 
 
+@pytest.mark.data
 def test_committed_texts_carry_no_phone_numbers_or_emails(corpus: pd.DataFrame) -> None:
     samples = pd.read_csv(DATA / "samples" / "listings.csv", dtype=str, keep_default_na=False)
     texts = pd.concat([corpus["text"], samples["text"]])
@@ -184,6 +198,7 @@ def test_committed_texts_carry_no_phone_numbers_or_emails(corpus: pd.DataFrame) 
     assert not leaks, leaks[:3]
 
 
+@pytest.mark.data
 def test_authored_ads_pass_the_checker() -> None:
     files = sorted(str(p) for p in (DATA / "authored").glob("*.jsonl"))
     result = subprocess.run(
@@ -195,6 +210,7 @@ def test_authored_ads_pass_the_checker() -> None:
     assert result.returncode == 0, result.stdout[-2000:]
 
 
+@pytest.mark.data
 def test_high_risk_twins_of_real_ads_do_not_name_the_real_advertiser(corpus: pd.DataFrame) -> None:
     # Real Loker.id/MagangHub texts carry the portal header: title, then the company's name.
     text_of = corpus.set_index("id")["text"]

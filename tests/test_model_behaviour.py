@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tppo_screen.model.artifacts import Model, load_model
 from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
+from tppo_screen.model.artifacts import Model, load_model
 from tppo_screen.model.scoring import score_frame, score_texts
 
 pytestmark = pytest.mark.model

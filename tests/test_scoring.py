@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.errors import InputError
+from tppo_screen.model.artifacts import Model, Thresholds
 from tppo_screen.model.scoring import risk_levels, score_frame, score_texts
 from tppo_screen.model.stem import StemTokenizer, load_overrides
 from tppo_screen.model.text import normalize

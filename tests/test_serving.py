@@ -14,8 +14,11 @@ import inspect
 import tomllib
 from pathlib import Path
 
+import pytest
 import uvicorn
 from packaging.requirements import Requirement
+
+pytestmark = pytest.mark.slow  # real servers, browsers or notebook kernels: left out of make check
 
 ROOT = Path(__file__).resolve().parents[1]
 

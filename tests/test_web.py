@@ -28,6 +28,8 @@ from tppo_screen.cli import app
 from tppo_screen.config import DEFAULT_MODEL
 from tppo_screen.corpus.gallery import GALLERY
 
+pytestmark = pytest.mark.slow  # real servers, browsers or notebook kernels: left out of make check
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",
