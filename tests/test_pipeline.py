@@ -12,8 +12,7 @@ def test_pipeline_fits_and_ranks_tiny_data() -> None:
     y = (data["label"] == "high_risk").to_numpy(dtype=int)
     pipeline = build_pipeline().fit(data["text"].tolist(), y)
     scores = pipeline.predict_proba(data["text"].tolist())[:, 1]
-    assert np.all((scores >= 0) & (scores <= 1))
-    assert scores[y == 1].mean() > scores[y == 0].mean()
+    assert scores[y == 1].min() > scores[y == 0].max()  # the training ads themselves: fully ranked
 
 
 def test_step_names_are_stable_for_set_params() -> None:
@@ -33,14 +32,6 @@ def test_fitted_pipeline_pickles_by_reference_without_stemmer() -> None:
     assert np.allclose(
         restored.predict_proba(data["text"].tolist()), pipeline.predict_proba(data["text"].tolist())
     )
-
-
-def test_same_data_give_the_same_coefficients() -> None:
-    data = pd.read_csv(TINY)
-    y = (data["label"] == "high_risk").to_numpy(dtype=int)
-    a = build_pipeline().fit(data["text"].tolist(), y).named_steps["clf"].coef_
-    b = build_pipeline().fit(data["text"].tolist(), y).named_steps["clf"].coef_
-    assert np.array_equal(a, b)
 
 
 def test_signed_regression_holds_each_signed_weight_to_its_sign() -> None:
