@@ -182,6 +182,7 @@ PHONE = re.compile(
 # e-mail address ("nama@gmail.com", "a.@b"). Group `name` is the handle without its "@" and without
 # the dots that follow it ("@fhci.bumn." → "fhci.bumn"); "@12 jam", "@50rb" are no handles. The one
 # handle pattern of tppo_screen: the model's `_handle_` word, privacy masking and contact keys.
+MASKED_HANDLE = "@<akun>"  # what privacy masking writes for a handle; folded as a handle too
 HANDLE = re.compile(r"(?<![\w.])@(?P<name>[a-z_](?:[a-z0-9_]|\.(?=[a-z0-9_])){2,})", re.I)
 _CURRENCY = (
     r"\b(?:rp|idr|usd|us\$|rm|myr|sgd|s\$|yen|jpy|ntd|nt\$|twd|hkd|sar|riyal|aed|dirham|eur|euro|"
@@ -337,7 +338,7 @@ _TOKEN = re.compile(
     rf"|(?P<phone>{PHONE.pattern})"
     # a masked handle, or a handle with the dots right after it (as the model was trained: a dot
     # right after a handle ends no sentence)
-    rf"|(?P<handle>@<akun>|{HANDLE.pattern}\.*)"
+    rf"|(?P<handle>{re.escape(MASKED_HANDLE)}|{HANDLE.pattern}\.*)"
     r"|(?P<flag>[\U0001f1e6-\U0001f1ff]{2})"
     rf"|(?P<money>{_MONEY.pattern})"
     r"|(?P<word>[\w@$]+)"
