@@ -77,6 +77,7 @@ def test_corrupt_card_is_a_model_error(tiny_model_path: Path, tmp_path: Path) ->
         read_card(target)
 
 
+@pytest.mark.slow
 def test_same_data_and_seed_give_a_byte_identical_model(tmp_path: Path) -> None:
     """`make model` promises reproducibility: two processes (different hash seeds, as two
     separate runs have) must write the same bytes."""

@@ -48,6 +48,7 @@ def test_compiled_scoring_equals_the_pipeline_on_odd_texts(tiny_model: Model) ->
 
 
 @pytest.mark.model
+@pytest.mark.slow
 def test_compiled_scoring_equals_the_shipped_pipeline_on_the_test_split() -> None:
     model = load_model(DEFAULT_MODEL)
     texts = pd.read_csv(DATA_DIR / "test.csv")["text"].tolist()

@@ -50,6 +50,7 @@ def style_auc(corpus: pd.DataFrame) -> float:
 
 
 @pytest.mark.data
+@pytest.mark.slow
 def test_style_alone_does_not_give_the_label_away(style_auc: float) -> None:
     assert style_auc <= 0.70, f"style-only classifier reaches ROC-AUC {style_auc:.3f} on the grouped split"
 
@@ -140,6 +141,7 @@ def test_snippets_sit_with_their_ad_and_keep_its_evidence(corpus: pd.DataFrame) 
 
 
 @pytest.mark.data
+@pytest.mark.slow
 def test_shipped_model_is_far_above_the_style_baseline(corpus: pd.DataFrame, style_auc: float) -> None:
     test = corpus[corpus["split"] == "test"].reset_index(drop=True)
     scored = score_frame(load_model(ROOT / "models" / "default.joblib"), test, "text")
