@@ -237,7 +237,7 @@ def test_dask_local_cluster_gives_the_same_output_as_the_local_engine(
 
     source = _write(many_listings, tmp_path / "in.csv")
     score_file(tiny_model, source, tmp_path / "local.parquet", BatchOptions(chunk_rows=9))
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:  # a real cluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:  # a real cluster
         score_file(
             tiny_model,
             source,

@@ -70,7 +70,7 @@ def _dask_client(scheduler: str | None, workers: int, timeout: float) -> Iterato
             yield client
         return
     with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         with Client(cluster) as client:
             yield client
