@@ -111,3 +111,60 @@ def test_same_data_and_seed_give_a_byte_identical_model(tmp_path: Path) -> None:
         )
         paths.append(out)
     assert sha256_file(paths[0]) == sha256_file(paths[1])
+
+
+def _edit_thresholds(target: Path, medium: float, high: float) -> None:
+    card = json.loads(card_path(target).read_text())
+    card["thresholds"] = {"medium": medium, "high": high}
+    card_path(target).write_text(json.dumps(card))  # NaN is written as NaN, as an editor would
+
+
+@pytest.mark.parametrize(
+    ("medium", "high", "problem"),
+    [
+        (0.2, 1.1, "less than or equal to 1"),
+        (0.2, float("nan"), "finite"),
+        (0.8, 0.2, "medium 0.8 is above high 0.2"),
+        (-0.1, 0.5, "greater than or equal to 0"),
+    ],
+)
+def test_impossible_thresholds_are_refused(
+    tiny_model_path: Path, tmp_path: Path, medium: float, high: float, problem: str
+) -> None:
+    target = _copy(tiny_model_path, tmp_path)
+    _edit_thresholds(target, medium, high)
+    with pytest.raises(ModelError, match=f"thresholds.*{problem}"):
+        load_model(target)
+
+
+def test_edited_or_swapped_thresholds_break_the_seal(tiny_model_path: Path, tmp_path: Path) -> None:
+    """A valid-looking edit (the two thresholds swapped back into order, or lowered) changes
+    every level: the card's seal refuses it and names the field."""
+    target = _copy(tiny_model_path, tmp_path)
+    card = json.loads(card_path(target).read_text())
+    medium, high = card["thresholds"]["medium"], card["thresholds"]["high"]
+    for new in ((medium / 2, high), (medium, (high + 1) / 2), (0.0, 0.0)):
+        _edit_thresholds(target, *new)
+        with pytest.raises(ModelError, match="thresholds changed since the model was saved"):
+            load_model(target)
+    card["name"] = "someone-else"
+    card_path(target).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="name changed"):
+        load_model(target)
+
+
+def test_card_without_seal_is_refused(tiny_model_path: Path, tmp_path: Path) -> None:
+    target = _copy(tiny_model_path, tmp_path)
+    card = json.loads(card_path(target).read_text())
+    del card["seal"]
+    card_path(target).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="no seal over its thresholds"):
+        load_model(target)
+
+
+def test_shipped_card_is_sealed_and_loads() -> None:
+    """models/default.card.json was sealed without retraining (scripts/seal_card.py)."""
+    shipped = Path(__file__).resolve().parents[1] / "models" / "default.joblib"
+    card = read_card(shipped)
+    assert set(card.seal) == {"name", "thresholds", "libraries"}
+    assert load_model(shipped).thresholds == card.thresholds

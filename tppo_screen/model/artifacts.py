@@ -6,9 +6,14 @@
 
 Pickles are code. `load_model` reads the file once, checks those bytes' SHA-256 against the card
 and only then unpickles the same bytes; it also refuses another scikit-learn version. This stops
-a corrupted, truncated or swapped model file. It does not stop someone who can write both the
-model and its card: load models only from directories you control. (skops, with
-`trusted=[...]` types, is the upgrade path if models ever come from outside.)
+a corrupted, truncated or swapped model file. The card's fields that change what a score or a
+level is (`SEALED`: the thresholds, and the name and library versions the output and the version
+check read) are sealed too: `seal` holds, per field, the SHA-256 of the model file's hash and the
+field's canonical JSON, so an edited threshold (1.1, NaN, medium and high swapped) is refused with
+the field named. Thresholds must also be finite with 0 <= medium <= high <= 1. None of this stops
+someone who can write both the model and its card (the seal is a checksum, not a signature):
+load models only from directories you control. (skops, with `trusted=[...]` types, is the
+upgrade path if models ever come from outside.)
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 
 import joblib
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
@@ -39,8 +44,14 @@ from tppo_screen.tables.write import atomic_write, write_text
 class Thresholds(BaseModel):
     """Scores at or above `medium` are medium risk, at or above `high` are high risk."""
 
-    medium: float
-    high: float
+    medium: float = Field(ge=0, le=1, allow_inf_nan=False)
+    high: float = Field(ge=0, le=1, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.medium > self.high:
+            raise ValueError(f"thresholds: medium {self.medium} is above high {self.high}")
+        return self
 
 
 class ModelCard(BaseModel):
@@ -57,6 +68,37 @@ class ModelCard(BaseModel):
     catalogue: dict[str, Any] = {}
     notes: list[str] = []
     artifact: dict[str, str] = {}
+    seal: dict[str, str] = {}
+
+
+# The card fields scoring reads: a change to any of them changes a level or what is reported.
+SEALED = ("name", "thresholds", "libraries")
+
+
+def seal_of(card: ModelCard, model_sha256: str) -> dict[str, str]:
+    """Per sealed field, the SHA-256 of the model file's hash and the field's canonical JSON."""
+    dumped = card.model_dump(mode="json", include=set(SEALED))
+    seal = {}
+    for name in SEALED:
+        canonical = json.dumps(dumped[name], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        seal[name] = hashlib.sha256(f"{model_sha256}\0{name}\0{canonical}".encode()).hexdigest()
+    return seal
+
+
+def check_seal(card: ModelCard, model_sha256: str, where: Path) -> None:
+    """Refuse a card whose sealed fields are not the ones saved with the model file."""
+    if not card.seal:
+        raise ModelError(
+            f"model card {where} has no seal over its thresholds: it was written by an older "
+            "tppo-screen; retrain the model (or restore its sealed card)"
+        )
+    expected = seal_of(card, model_sha256)
+    changed = [name for name in SEALED if card.seal.get(name) != expected[name]]
+    if changed:
+        raise ModelError(
+            f"model card {where}: {', '.join(changed)} changed since the model was saved (the "
+            "card's seal does not match): refusing to load it; restore the card or retrain"
+        )
 
 
 @dataclass(frozen=True)
@@ -135,7 +177,9 @@ def library_versions() -> dict[str, str]:
 def save_model(pipeline: Pipeline, path: Path | str, card: ModelCard) -> Model:
     """Write `path` (joblib) and its card; return the saved `Model`."""
     path = atomic_write(path, lambda tmp: joblib.dump(slim(pipeline), tmp, compress=3))
-    card = card.model_copy(update={"artifact": {"file": path.name, "sha256": sha256_file(path)}})
+    sha = sha256_file(path)
+    card = card.model_copy(update={"artifact": {"file": path.name, "sha256": sha}})
+    card = card.model_copy(update={"seal": seal_of(card, sha)})
     write_text(json.dumps(card.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", card_path(path))
     return Model(pipeline=pipeline, card=card, path=path)
 
@@ -150,12 +194,15 @@ def read_card(path: Path | str) -> ModelCard:
         raise ModelError(f"model card not found: {cpath} (every model needs its card beside it)")
     try:
         return ModelCard.model_validate_json(cpath.read_text(encoding="utf-8"))
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        where = [".".join(map(str, e["loc"])) + ": " + e["msg"] for e in exc.errors()[:3]]
+        raise ModelError(f"model card {cpath} is not valid: {'; '.join(where)}") from exc
+    except ValueError as exc:
         raise ModelError(f"model card {cpath} is not valid: {str(exc).splitlines()[0]}") from exc
 
 
 def load_model(path: Path | str) -> Model:
-    """Load a model after checking its SHA-256 and scikit-learn version against its card."""
+    """Load a model after checking its SHA-256, its scikit-learn version and its card's seal."""
     path = Path(path)
     card = read_card(path)
     expected = card.artifact.get("sha256")
@@ -173,6 +220,7 @@ def load_model(path: Path | str) -> Model:
             f"{path} was trained with scikit-learn {trained_with}, this environment has "
             f"{installed}: reinstall the pinned dependencies (make install) or retrain"
         )
+    check_seal(card, actual, card_path(path))
     pipeline = joblib.load(io.BytesIO(payload))
     if not isinstance(pipeline, Pipeline):
         raise ModelError(f"{path} does not hold a scikit-learn Pipeline")
