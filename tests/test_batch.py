@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -261,3 +266,104 @@ def test_unreachable_dask_scheduler_is_a_clear_error(
             BatchOptions(engine="dask", scheduler="tcp://127.0.0.1:9", scheduler_timeout=2),
         )
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("which", ["output", "errors", "symlink"])
+def test_output_or_errors_file_equal_to_the_input_is_refused(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path, which: str
+) -> None:
+    source = _write(listings, tmp_path / "in.csv")
+    before = source.read_bytes()
+    output, options = source, BatchOptions(min_level="high")
+    if which == "errors":
+        output, options = tmp_path / "out.csv", BatchOptions(errors_file=source)
+    elif which == "symlink":
+        output = tmp_path / "link.csv"
+        output.symlink_to(source)
+    with pytest.raises(InputError, match="is the input file"):
+        score_file(tiny_model, source, output, options)
+    assert source.read_bytes() == before
+
+
+def test_output_that_is_not_a_regular_file_is_refused(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = _write(listings, tmp_path / "in.csv")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        score_file(tiny_model, source, fifo, BatchOptions())
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_stale_partial_file_of_a_dead_run_is_cleaned(
+    tiny_model: Model, listings: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = _write(listings, tmp_path / "in.csv")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.csv.{dead.pid}.partial"
+    alive = tmp_path / f".out.csv.{os.getppid()}.partial"  # a live process: maybe still writing
+    stale.write_text("half a file")
+    alive.write_text("being written")
+    score_file(tiny_model, source, tmp_path / "out.csv", BatchOptions())
+    assert not stale.exists() and alive.exists()
+
+
+def test_formula_like_cells_are_neutralised_in_csv_unless_kept(tiny_model: Model, tmp_path: Path) -> None:
+    cells = ['=HYPERLINK("http://x")', "+SUM(A1)", "-2+3", "@cmd", "\tx", "-5", "+6281234", "1e5", "biasa"]
+    frame = pd.DataFrame({"text": ["Lowongan kasir toko, gaji UMR"] * len(cells), "note": cells})
+    source = _write(frame, tmp_path / "in.jsonl")
+    score_file(tiny_model, source, tmp_path / "out.csv", BatchOptions())
+    written = _read(tmp_path / "out.csv")["note"].tolist()
+    assert written == ["'" + c for c in cells[:5]] + cells[5:]
+    score_file(tiny_model, source, tmp_path / "raw.tsv", BatchOptions(keep_formulas=True))
+    assert _read(tmp_path / "raw.tsv")["note"].tolist() == cells
+    score_file(tiny_model, source, tmp_path / "out.jsonl", BatchOptions())
+    assert _read(tmp_path / "out.jsonl")["note"].tolist() == cells  # only CSV/TSV are opened in Excel
+
+
+def test_mixed_and_nested_ids_reach_parquet_as_strings(tiny_model: Model, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    ids: list[object] = [1, "a", {"x": 1}, None, [1, 2]]
+    source.write_text("".join(json.dumps({"id": i, "text": "Kasir toko gaji UMR"}) + "\n" for i in ids))
+    score_file(tiny_model, source, tmp_path / "out.parquet", BatchOptions())
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert pa.types.is_string(table.schema.field("id").type) or pa.types.is_large_string(
+        table.schema.field("id").type
+    )
+    assert table.column("id").to_pylist() == ["1", "a", '{"x": 1}', None, "[1, 2]"]
+
+
+def test_a_column_changing_type_between_chunks_reaches_parquet_as_strings_or_stops_clearly(
+    tiny_model: Model, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    ids: list[object] = [None, None, "a", 7, {"x": 1}]
+    source.write_text("".join(json.dumps({"id": i, "text": "Kasir toko"}) + "\n" for i in ids))
+    score_file(tiny_model, source, tmp_path / "out.parquet", BatchOptions(chunk_rows=2))
+    assert pq.read_table(tmp_path / "out.parquet").column("id").to_pylist() == [
+        None,
+        None,
+        "a",
+        "7",
+        '{"x": 1}',
+    ]
+    source.write_text("".join(json.dumps({"id": i, "text": "Kasir toko"}) + "\n" for i in [1, 2, "a"]))
+    with pytest.raises(InputError, match="column 'id' .* row 3"):
+        score_file(tiny_model, source, tmp_path / "two.parquet", BatchOptions(chunk_rows=2))
+    assert not (tmp_path / "two.parquet").exists()
+
+
+@pytest.mark.parametrize("target", ["out.csv", "out.tsv", "out.parquet"])
+def test_late_jsonl_columns_stop_the_run_before_writing(
+    tiny_model: Model, tmp_path: Path, target: str
+) -> None:
+    source = tmp_path / "in.jsonl"
+    rows = [{"text": "Kasir toko"}] * 4 + [{"text": "Sopir", "phone": "0812"}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(InputError, match="column 'phone' first appears at row 5"):
+        score_file(tiny_model, source, tmp_path / target, BatchOptions(chunk_rows=2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+    score_file(tiny_model, source, tmp_path / "out.jsonl", BatchOptions(chunk_rows=2))
+    assert _read(tmp_path / "out.jsonl")["phone"].tolist()[-1] == "0812"

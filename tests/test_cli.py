@@ -362,3 +362,105 @@ def test_check_warns_when_the_text_is_too_short_to_trust(tiny_model_path: Path) 
     )
     assert result.exit_code == 0
     assert "short text (3 words)" in result.output
+
+
+@pytest.mark.parametrize("option", ["-o", "--errors"])
+def test_score_refuses_to_write_over_its_input(tiny_model_path: Path, tmp_path: Path, option: str) -> None:
+    source = _write(tmp_path / "in.csv", "text\nKasir toko\nLOKER KAMBOJA gaji 15jt paspor ditahan\n")
+    before = source.read_bytes()
+    args = ["score", str(source), "-o", str(tmp_path / "out.csv"), "-m", str(tiny_model_path)]
+    args += [option, str(source), "--min-level", "high"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "is the input file" in result.output
+    assert source.read_bytes() == before and not (tmp_path / "out.csv").exists()
+
+
+def test_score_keep_formulas_writes_cells_raw(tiny_model_path: Path, tmp_path: Path) -> None:
+    _write(tmp_path / "in.csv", 'note,text\n"=1+1",Kasir toko\n')
+    assert _score(tmp_path, tiny_model_path).exit_code == 0
+    assert _scored(tmp_path)["note"].tolist() == ["'=1+1"]
+    assert _score(tmp_path, tiny_model_path, "--keep-formulas").exit_code == 0
+    assert _scored(tmp_path)["note"].tolist() == ["=1+1"]
+
+
+def test_control_characters_in_ads_never_reach_the_terminal(tiny_model_path: Path, tmp_path: Path) -> None:
+    ad = "LOKER KAMBOJA \x1b[31mgaji 15jt\x07 paspor ditahan\x1b]0;owned\x07 \x9b2J"
+    result = runner.invoke(app, ["check", ad, "--model", str(tiny_model_path)])
+    _write(tmp_path / "in.csv", f'id,text\n"\x1b[2Jad-1","{ad}"\n')
+    summary = _score(tmp_path, tiny_model_path, "--id-column", "id")
+    missing = _score(tmp_path, tiny_model_path, "--text-column", "\x1b[31mtext")
+    assert result.exit_code == 0 and summary.exit_code == 0 and missing.exit_code == 1
+    for output in (result.output, summary.output, missing.output):
+        assert not any(c in output for c in "\x1b\x07\x9b"), repr(output)
+    assert "paspor" in result.output and "ad-1" in summary.output
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid`, from /proc."""
+    found = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat_file.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow  # starts a scoring job with a process pool and kills it
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_sigterm_leaves_no_output_no_partial_file_and_no_worker(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import time
+
+    ads = pd.read_csv(TINY, dtype=str)["text"].tolist()
+    pd.DataFrame({"text": ads * 3000}).to_csv(tmp_path / "in.csv", index=False)  # 90,000 rows
+    command = [
+        sys.executable,
+        "-c",
+        "from tppo_screen.cli import app; app()",
+        "score",
+        str(tmp_path / "in.csv"),
+    ]
+    command += ["-o", str(tmp_path / "out.csv"), "-m", str(tiny_model_path), "--workers", "2", "-q"]
+    log = tmp_path.parent / f"{tmp_path.name}.stderr"  # not a pipe: orphaned workers would hold it open
+    workers: set[int] = set()
+    with log.open("w") as stderr:
+        job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(tmp_path.glob(".out.csv.*.partial")):
+            workers |= _children(job.pid)
+            assert job.poll() is None, log.read_text()
+            time.sleep(0.05)
+        workers |= _children(job.pid)
+        assert list(tmp_path.glob(".out.csv.*.partial")), "the job never started writing"
+        assert len(workers) >= 2  # the pool's processes (and the resource tracker)
+        job.send_signal(signal.SIGTERM)
+        job.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.05)
+        survivors = [pid for pid in workers if _alive(pid)]
+    finally:
+        job.kill()
+        job.wait()
+        for pid in workers:  # whatever the outcome, leave no process of this test behind
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert job.returncode == 143, log.read_text()
+    assert "terminated: no output file was written" in log.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+    assert not survivors

@@ -50,11 +50,32 @@ def scorer(model: Model, options: BatchOptions) -> Iterator[Submit]:
     elif workers == 1:
         yield lambda chunk, column, explain: _Done(score_frame(model, chunk, column, explain=explain))
     else:
-        # spawn, not fork: the parent may hold threads (progress bar, server) that fork would copy
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with _pool(workers) as pool:
             yield lambda chunk, column, explain: pool.submit(
                 score_frame, model, chunk, column, explain=explain
             )
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` spawned processes. When the job stops early (an error, Ctrl-C, SIGTERM
+    turned into an exception by the CLI) the chunks still queued are cancelled and the worker
+    processes are terminated rather than left to finish, or to live on after this process."""
+    # spawn, not fork: the parent may hold threads (progress bar, server) that fork would copy
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    try:
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+        raise
+    pool.shutdown(wait=True)
 
 
 @contextmanager

@@ -23,7 +23,9 @@ class BatchOptions:
     `link_contacts` a first pass over the file links ads sharing a contact. `workers` > 1 scores
     chunks of `chunk_rows` rows in that many processes; `engine="dask"` sends them to the
     dask.distributed cluster at `scheduler` (default: a LocalCluster of `workers` processes),
-    waiting at most `scheduler_timeout` seconds to reach it."""
+    waiting at most `scheduler_timeout` seconds to reach it. In CSV/TSV output (and the errors
+    file) input cells that a spreadsheet would run as formulas get a leading `'` unless
+    `keep_formulas`."""
 
     text_column: str = "text"
     id_column: str | None = None
@@ -39,6 +41,7 @@ class BatchOptions:
     scheduler_timeout: float = 30.0
     chunk_rows: int = CHUNK_ROWS
     top: int = 5
+    keep_formulas: bool = False
 
     def __post_init__(self) -> None:
         if self.min_level not in LEVELS:

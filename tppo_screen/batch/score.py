@@ -79,7 +79,9 @@ def score_file(
     """Score every row of `source` into `output` as `options` say (see `BatchOptions`). Chunks
     come back in input order whatever the engine, and the scores are the ones one process gives.
     `progress(rows, units done, units total)` is called after each chunk."""
-    check_output(output)
+    errors_file = options.errors_file or errors_path(output)
+    check_output(output, [source])
+    check_output(errors_file, [source, output])
     in_fmt, in_gz = detect_format(source, options.input_format)
     out_fmt, out_gz = detect_format(output, options.output_format)
     summary = BatchSummary(output=output)
@@ -88,10 +90,10 @@ def score_file(
         first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows)
         summary.contacts = link_contacts(first_pass, options.text_column)
     chunks = _checked(read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows), options)
-    with TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES) as writer:
+    with TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES, options.keep_formulas) as writer:
         columns = _score_chunks(model, chunks, writer, summary, options, progress)
         if summary.report.bad_lines:
-            summary.errors_file = write_bad_lines(summary.report, options.errors_file or errors_path(output))
+            summary.errors_file = write_bad_lines(summary.report, errors_file, options.keep_formulas)
         writer.commit(_output_columns(columns, options))
     summary.seconds = time.perf_counter() - started
     summary.riskiest.sort(reverse=True)
@@ -116,6 +118,8 @@ def _score_chunks(
         for chunk, pending in scoring:
             if columns is None:
                 columns = list(chunk.columns)
+            elif writer.fmt != "jsonl":
+                _refuse_late_columns(chunk, columns, summary.rows, options.chunk_rows)
             scored = pending.result()
             if summary.contacts is not None:
                 _add_contact_groups(summary, scored)
@@ -126,6 +130,22 @@ def _score_chunks(
             if progress is not None:
                 progress(summary.rows, summary.report.units_done, summary.report.units_total)
     return columns
+
+
+def _refuse_late_columns(chunk: pd.DataFrame, columns: list[str], rows_before: int, chunk_rows: int) -> None:
+    """An `InputError` when `chunk` has a column the first chunk did not (JSONL keys appearing
+    late): a CSV/TSV/Parquet output has the first chunk's columns, and dropping a column would
+    lose data silently. Raised before anything is committed."""
+    late = [column for column in chunk.columns if column not in columns]
+    if not late:
+        return
+    present = chunk[late[0]].notna().to_numpy().nonzero()[0]
+    row = rows_before + 1 + (int(present[0]) if len(present) else 0)
+    raise InputError(
+        f"column {late[0]!r} first appears at row {row:,}, after the first {chunk_rows:,} rows that "
+        "fix the columns of a CSV/TSV/Parquet output; nothing was written. Write JSONL "
+        "(-o NAME.jsonl), which keeps every key, or put a row that has it first"
+    )
 
 
 def _output_columns(columns: list[str] | None, options: BatchOptions) -> list[str]:

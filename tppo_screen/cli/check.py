@@ -7,7 +7,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -24,6 +23,8 @@ from tppo_screen.cli.common import (
     model_path,
     out,
     parse_language,
+    printable,
+    shown,
     user_errors,
 )
 from tppo_screen.errors import InputError
@@ -62,7 +63,7 @@ def check(
         out.print_json(result.model_dump_json())
         raise typer.Exit(code=1 if result.level == "error" else 0)
     if result.level == "error":
-        err.print(f"[bold red]error:[/] cannot score this text: {result.error}")
+        err.print(f"[bold red]error:[/] cannot score this text: {shown(result.error)}")
         raise typer.Exit(code=1)
     style = LEVEL_STYLE[result.level]
     out.print(
@@ -71,7 +72,7 @@ def check(
         f"model {loaded.version})"
     )
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+        err.print(f"[yellow]warning:[/] {shown(warning)}")
     out.print(Panel(_highlighted(text, result), title="the ad", title_align="left"))
     _print_reasons(result, language)
     _print_flags(result)
@@ -81,13 +82,14 @@ def check(
         )
         for term in result.top_terms:
             towards = "[red]risk[/]" if term.weight > 0 else "[green]legit[/]"
-            table.add_row(escape(term.term), f"{term.weight:+.3f}", towards)
+            table.add_row(shown(term.term), f"{term.weight:+.3f}", towards)
         out.print(table)
 
 
 def _highlighted(text: str, result: Score) -> Text:
-    """The ad as written, with every span of a red flag or cue styled."""
-    rendered = Text(text)
+    """The ad as written (control characters replaced one for one, so spans still fit), with every
+    span of a red flag or cue styled."""
+    rendered = Text(printable(text))
     for hit in result.green_flags:
         for span in hit.spans:
             rendered.stylize(GREEN_STYLE, span.start, span.end)
@@ -108,7 +110,7 @@ def _print_reasons(result: Score, language: str) -> None:
     up, down, nothing = _REASON_TITLES[language]
     for title, lines, style in ((up, result.reasons.raised, "red"), (down, result.reasons.lowered, "green")):
         out.print(
-            f"[bold {style}]{title}:[/] " + (escape("; ".join(lines)) if lines else f"[dim]{nothing}[/]")
+            f"[bold {style}]{title}:[/] " + (shown("; ".join(lines)) if lines else f"[dim]{nothing}[/]")
         )
 
 
@@ -121,10 +123,10 @@ def _print_flags(result: Score) -> None:
     for hit in [*red, *result.green_flags]:
         badge = Text(f" {hit.severity if hit in red else 'cue'} ", style=_hit_style(hit, hit in red))
         weight = "" if hit.weight is None else f"  [dim]weight {hit.weight:+.2f}[/]"
-        evidence = " · ".join(f"“{span.text}”" for span in hit.spans)
-        out.print(badge, f"[bold]{escape(hit.label)}[/] [dim]({hit.id})[/]{weight}")
+        evidence = " · ".join(f"“{printable(span.text)}”" for span in hit.spans)
+        out.print(badge, f"[bold]{shown(hit.label)}[/] [dim]({shown(hit.id)})[/]{weight}")
         out.print(Padding(Text(evidence, style="italic"), (0, 0, 0, 3)))
-        out.print(Padding(Text(hit.explanation, style="dim"), (0, 0, 0, 3)))
+        out.print(Padding(Text(printable(hit.explanation), style="dim"), (0, 0, 0, 3)))
 
 
 def _hit_style(hit: FlagHit, red: bool) -> str:
@@ -164,7 +166,7 @@ def red_flags(
     if verify:
         failures = example_failures(loaded)
         for failure in failures:
-            err.print(f"[red]✗[/] {escape(failure)}", highlight=False)
+            err.print(f"[red]✗[/] {shown(failure)}", highlight=False)
         examples = sum(len(e.fires) + len(e.quiet) for e in loaded.entries)
         out.print(f"{examples - len(failures)} of {examples} examples behave as stated ({loaded.source})")
         raise typer.Exit(code=1 if failures else 0)
@@ -179,20 +181,20 @@ def red_flags(
         severity = Text(
             entry.severity, style=SEVERITY_STYLE[entry.severity] if entry.kind == "red" else GREEN_STYLE
         )
-        table.add_row(entry.id, entry.kind, severity, escape(entry.label[language]))
+        table.add_row(entry.id, entry.kind, severity, shown(entry.label[language]))
     out.print(table)
 
 
 def _print_entry(entry: Entry, language: Literal["id", "en"]) -> None:
     """One catalogue entry in full: label, meaning, sources and its examples."""
-    title = f"[bold]{escape(entry.label[language])}[/] ({entry.id})"
+    title = f"[bold]{shown(entry.label[language])}[/] ({entry.id})"
     out.print(f"{title} — {entry.kind} flag, severity {entry.severity}")
-    out.print(escape(entry.explanation[language]))
+    out.print(shown(entry.explanation[language]))
     if entry.ilo_indicator:
-        out.print(f"ILO forced-labour indicator: {escape(entry.ilo_indicator)}")
+        out.print(f"ILO forced-labour indicator: {shown(entry.ilo_indicator)}")
     for source in entry.sources:
-        out.print(f"source: {escape(source)}", soft_wrap=True)
+        out.print(f"source: {shown(source)}", soft_wrap=True)
     for sentence in entry.fires:
-        out.print(f"[red]fires[/]  {escape(sentence)}")
+        out.print(f"[red]fires[/]  {shown(sentence)}")
     for sentence in entry.quiet:
-        out.print(f"[green]quiet[/]  {escape(sentence)}")
+        out.print(f"[green]quiet[/]  {shown(sentence)}")

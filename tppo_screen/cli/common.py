@@ -3,9 +3,13 @@ options and the level colours."""
 
 from __future__ import annotations
 
+import re
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Literal
 
 import typer
@@ -18,22 +22,66 @@ from tppo_screen.errors import InputError, TppoScreenError
 out = Console()
 err = Console(stderr=True)
 
+# what a terminal acts on instead of showing: C0 controls but tab and newline (ESC starts colour,
+# cursor and title sequences, BEL rings, CR and backspace overwrite), DEL, C1 controls, and the
+# bidirectional overrides that make text read differently from what it is
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` from user data (ads, ids, column and file names) safe to print on a terminal: each
+    control character (`_CONTROL`) replaced by U+FFFD, one for one, so that positions in the text
+    (flag spans) stay valid; newlines and tabs stay."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def shown(value: object) -> str:
+    """User data for rich markup: control characters replaced (`printable`), markup escaped."""
+    return escape(printable(str(value)))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that the clean-up of Ctrl-C runs."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises `Terminated`, so that it is cleaned up after as
+    Ctrl-C is (no partial file, worker processes stopped) instead of killing the process on the
+    spot. Further SIGTERMs during that clean-up are ignored. Outside the main thread (where
+    signals cannot be handled) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Library errors become one line on stderr and exit code 1; Ctrl-C exits 130."""
+    """Library errors become one line on stderr and exit code 1; Ctrl-C exits 130, SIGTERM (with
+    `terminate_as_interrupt`) 143."""
     try:
         yield
     except TppoScreenError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     except OSError as exc:  # unwritable output, a directory given as a file, a full disk …
         where = f": {exc.filename}" if exc.filename else ""
-        err.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
+        err.print(f"[bold red]error:[/] {shown(exc.strerror or exc)}{shown(where)}", highlight=False)
         raise typer.Exit(code=1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: no output file was written")
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as exc:
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        err.print(f"{stopped}: no output file was written")
+        raise typer.Exit(code=143 if isinstance(exc, Terminated) else 130) from None
 
 
 LEVEL_STYLE = {"low": "green", "medium": "yellow", "high": "bold red", "error": "magenta"}

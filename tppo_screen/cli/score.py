@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -19,6 +18,8 @@ from tppo_screen.cli.common import (
     err,
     model_path,
     out,
+    shown,
+    terminate_as_interrupt,
     user_errors,
 )
 
@@ -75,6 +76,15 @@ SchedulerOption = Annotated[
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 TopRowsOption = Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")]
+KeepFormulasOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-formulas",
+        help="Write input cells starting with =, +, -, @, a tab or CR as they are in CSV/TSV output. "
+        "By default they get a leading ' so a spreadsheet shows them as text instead of running "
+        "them (cells that are plain numbers, like -5 or +6281234, are never changed).",
+    ),
+]
 
 
 def score(
@@ -94,6 +104,7 @@ def score(
     scheduler: SchedulerOption = None,
     quiet: QuietOption = False,
     top: TopRowsOption = 5,
+    keep_formulas: KeepFormulasOption = False,
 ) -> None:
     """Score every row of INPUT_FILE, streaming in chunks (constant memory), and write it with
     risk_score, risk_level, red_flags (;-joined in CSV/TSV, a list in JSONL/Parquet), top_terms
@@ -102,7 +113,8 @@ def score(
     Every input row and column is kept, in order. Rows whose text is empty or has no letters get
     risk_level=error and a reason in the error column. Malformed lines (wrong number of fields,
     invalid JSON) are not scored: they go to an errors file with their line numbers. The output
-    file appears only when the job is complete, so Ctrl-C leaves nothing half-written.
+    file appears only when the job is complete, so Ctrl-C or SIGTERM leaves nothing half-written
+    (and no worker process behind); the output may not be the input file, nor a device.
     """
     from tppo_screen.batch.options import BatchOptions
     from tppo_screen.batch.score import score_file
@@ -122,9 +134,10 @@ def score(
             engine=engine.lower(),
             scheduler=scheduler,
             top=top,
+            keep_formulas=keep_formulas,
         )
         loaded = load_model(model_path(model))
-        with _progress(not quiet and err.is_terminal) as advance:
+        with terminate_as_interrupt(), _progress(not quiet and err.is_terminal) as advance:
             summary = score_file(loaded, input_file, output, options, advance)
     _print_batch_summary(summary, loaded.version, id_column)
 
@@ -156,7 +169,7 @@ def _progress(show: bool) -> Iterator[Callable[[int, int, int], None] | None]:
 def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | None) -> None:
     out.print(
         f"{summary.rows:,} rows scored in {summary.seconds:.1f}s ({summary.rows_per_second:,.0f} ads/s) "
-        f"with model {version} → {escape(str(summary.output))}"
+        f"with model {version} → {shown(summary.output)}"
         + (f" ({summary.written:,} rows written)" if summary.written != summary.rows else ""),
         soft_wrap=True,
     )
@@ -166,7 +179,7 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
     table.add_row(*(f"{summary.levels.get(level, 0):,}" for level in ("high", "medium", "low", "error")))
     out.print(table)
     if summary.flags:
-        common = ", ".join(f"{flag} {count:,}" for flag, count in summary.flags.most_common(5))
+        common = ", ".join(f"{shown(flag)} {count:,}" for flag, count in summary.flags.most_common(5))
         out.print(f"most frequent red flags: {common}", soft_wrap=True)
     _warn_about_reading(summary)
     _print_contact_groups(summary)
@@ -181,8 +194,8 @@ def _warn_about_reading(summary: BatchSummary) -> None:
             f"[yellow]warning:[/] {report.undecodable_lines:,} lines had undecodable bytes (replaced with �)"
         )
     if report.bad_lines:
-        where = escape(str(summary.errors_file))
-        err.print(f"[yellow]warning:[/] {escape(report.describe())}; they are in {where}", soft_wrap=True)
+        where = shown(summary.errors_file)
+        err.print(f"[yellow]warning:[/] {shown(report.describe())}; they are in {where}", soft_wrap=True)
 
 
 def _print_contact_groups(summary: BatchSummary) -> None:
@@ -194,16 +207,16 @@ def _print_contact_groups(summary: BatchSummary) -> None:
     )
     for name, (ads, highest) in groups:
         shared = ", ".join(summary.contacts.contacts_of_group(name)[:3])
-        table.add_row(name, f"{int(ads):,}", f"{highest:.3f}", escape(shared))
+        table.add_row(shown(name), f"{int(ads):,}", f"{highest:.3f}", shown(shared))
     out.print(table)
 
 
 def _print_riskiest(summary: BatchSummary, id_column: str | None) -> None:
     if not summary.riskiest:
         return
-    name_column = "row" if id_column is None else escape(id_column)
+    name_column = "row" if id_column is None else shown(id_column)
     riskiest = Table(name_column, "score", "level", "text", title="riskiest rows", box=None)
     for score_value, _, name, level, snippet in summary.riskiest:
         style = LEVEL_STYLE[level]
-        riskiest.add_row(escape(name), f"{score_value:.3f}", f"[{style}]{level}[/]", escape(snippet))
+        riskiest.add_row(shown(name), f"{score_value:.3f}", f"[{style}]{level}[/]", shown(snippet))
     out.print(riskiest)

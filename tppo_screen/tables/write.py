@@ -9,11 +9,14 @@ for a table written chunk by chunk, and `staged_directory` for a set of files (a
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import io
+import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -21,28 +24,95 @@ from typing import IO
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.api.types import is_string_dtype
 
 from tppo_screen.errors import InputError
 from tppo_screen.tables.formats import Format
 from tppo_screen.tables.read import ReadReport
 
 Flatten = Callable[[object], str]  # how a list cell becomes one CSV/TSV field
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def check_output(path: Path) -> None:
-    """An `InputError` when `path` is a directory: an output must be a file name."""
+def neutralise_formula(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab
+    or a carriage return), prefixed with a single quote so that it is shown as text (OWASP's
+    advice against CSV injection). A cell that is a plain number ("-5", "+6281234", "1e5")
+    stays as it is; anything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def as_text(value: object) -> str | None:
+    """A cell of any type as text for a string column: nested values (dicts, lists) as JSON,
+    missing ones as None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        value = value.tolist()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def check_output(path: Path, inputs: Iterable[Path] = ()) -> None:
+    """An `InputError` when `path` cannot be an output: a directory, something that exists but is
+    not a regular file (a device such as /dev/null, a pipe: it would be replaced by a file), or
+    the same file as one of `inputs` (also through a symlink or hard link: writing it would
+    destroy the input)."""
     if path.is_dir():
         raise InputError(f"output {path} is a directory; give a file name such as {path / 'scored.csv'}")
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise InputError(
+            f"output {path} exists and is not a regular file (a device, pipe or socket); give a file name"
+        )
+    for source in inputs:
+        if source.exists() and os.path.samefile(path, source):
+            raise InputError(
+                f"output {path} is the input file {source}; writing it would destroy the input: "
+                "give another name"
+            )
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process `pid` exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
+def clean_stale_partials(path: Path) -> list[Path]:
+    """Remove the `.NAME.PID.partial` files beside `path` left by runs that died without cleaning
+    up (SIGKILL, a full disk, a power cut): those whose PID is no longer a running process. A
+    partial file of a live process (another run writing the same output) is left alone."""
+    removed = []
+    prefix = f".{path.name}."
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*.partial"):
+        pid = stale.name[len(prefix) : -len(".partial")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
 
 
 class AtomicPath:
     """A temporary path `tmp` beside `path` (whose folder is created) that becomes `path` on
-    `commit()`; `discard()` removes it if it is still there."""
+    `commit()`; `discard()` removes it if it is still there. Partial files of dead runs writing
+    the same `path` are removed first (`clean_stale_partials`)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         check_output(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_partials(self.path)
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
 
     def commit(self) -> Path:
@@ -73,13 +143,15 @@ def write_text(text: str, path: Path | str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_bad_lines(report: ReadReport, path: Path) -> Path:
-    """The malformed lines as CSV (line, reason, raw), written atomically."""
+def write_bad_lines(report: ReadReport, path: Path, keep_formulas: bool = False) -> Path:
+    """The malformed lines as CSV (line, reason, raw), written atomically; a raw line that looks
+    like a formula is neutralised (`neutralise_formula`) unless `keep_formulas`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["line", "reason", "raw"])
     for line, reason, raw in report.bad_lines:
-        writer.writerow([line, reason, raw.rstrip("\r\n")])
+        text = raw.rstrip("\r\n")
+        writer.writerow([line, reason, text if keep_formulas else neutralise_formula(text)])
     return write_text(buffer.getvalue(), path)
 
 
@@ -100,8 +172,14 @@ class TableWriter:
     """Write chunks in one format to a temporary file beside `path`; `commit()` renames it into
     place, `discard()` (or leaving the `with` block by an exception) removes it.
 
-    In CSV/TSV the columns of `flatten` are written through it (lists as one field); in Parquet
-    the columns of `types` get that type and all-null columns are text."""
+    The columns of `flatten` and `types` are the caller's own, written as they are: in CSV/TSV
+    the columns of `flatten` are written through it (lists as one field); in Parquet the columns
+    of `types` get that type. Every other column is the input's: in CSV/TSV its formula-like text
+    cells (and header names) are neutralised (`neutralise_formula`) unless `keep_formulas`; in
+    Parquet a column whose values are of mixed types, or nested and mixed, is written as text
+    (nested values as JSON), as are all-null columns. The first chunk fixes the columns of a
+    CSV/TSV/Parquet file: a later chunk with a new column is an `InputError` (JSONL records
+    carry their own keys)."""
 
     def __init__(
         self,
@@ -110,10 +188,13 @@ class TableWriter:
         gzipped: bool,
         flatten: Mapping[str, Flatten] | None = None,
         types: Mapping[str, pa.DataType] | None = None,
+        keep_formulas: bool = False,
     ) -> None:
         self.target = AtomicPath(path)
         self.path, self.tmp, self.fmt, self.gzipped = path, self.target.tmp, fmt, gzipped
         self.flatten, self.types = dict(flatten or {}), dict(types or {})
+        self.keep_formulas = keep_formulas
+        self.rows = 0  # rows written so far
         self._handle: IO[str] | None = None
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
@@ -129,10 +210,20 @@ class TableWriter:
         if self._columns is None:
             self._columns = list(chunk.columns)
         if self.fmt != "jsonl":  # JSONL records may carry keys the first chunk did not have
+            late = [column for column in chunk.columns if column not in self._columns]
+            if late:
+                raise InputError(
+                    f"column {late[0]!r} first appears after row {self.rows:,} of the output; a "
+                    f"{self.fmt} file keeps the columns of its first rows: write JSONL instead"
+                )
             chunk = chunk.reindex(columns=self._columns)
         if self.fmt == "parquet":
             self._write_parquet(chunk)
-            return
+        else:
+            self._write_text(chunk)
+        self.rows += len(chunk)
+
+    def _write_text(self, chunk: pd.DataFrame) -> None:
         header = self._handle is None
         if self._handle is None:
             opener = gzip.open if self.gzipped else open
@@ -143,17 +234,59 @@ class TableWriter:
                 self._handle.write(text if text.endswith("\n") else text + "\n")
             return
         flat = chunk.copy()
-        for column, flatten in self.flatten.items():
-            if column in flat.columns:
-                flat[column] = flat[column].map(flatten)
+        for column in flat.columns:
+            if column in self.flatten:
+                flat[column] = flat[column].map(self.flatten[column])
+            elif not self.keep_formulas and column not in self.types and is_string_dtype(flat[column].dtype):
+                flat[column] = flat[column].map(neutralise_formula)
+        if not self.keep_formulas:
+            flat.columns = [
+                c if c in self.flatten or c in self.types else neutralise_formula(c) for c in flat.columns
+            ]
         flat.to_csv(self._handle, index=False, header=header, sep="\t" if self.fmt == "tsv" else ",")
 
     def _write_parquet(self, chunk: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(chunk, preserve_index=False)
+        table = self._arrow(chunk)
         if self._parquet is None or self._schema is None:
             self._schema = self._parquet_schema(table)
             self._parquet = pq.ParquetWriter(self.tmp, self._schema)
-        self._parquet.write_table(table.cast(self._schema))
+        self._parquet.write_table(self._cast(chunk, table, self._schema))
+
+    def _arrow(self, chunk: pd.DataFrame) -> pa.Table:
+        """`chunk` as an Arrow table; input columns Arrow cannot type (mixed types) as text."""
+        try:
+            return pa.Table.from_pandas(chunk, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+        chunk = chunk.copy()
+        for name in chunk.columns:
+            if name not in self.types and chunk[name].dtype == object and not _arrow_types(chunk[name]):
+                chunk[name] = chunk[name].map(as_text)
+        return pa.Table.from_pandas(chunk, preserve_index=False)
+
+    def _cast(self, chunk: pd.DataFrame, table: pa.Table, schema: pa.Schema) -> pa.Table:
+        """`table` in the file's `schema`: a text column takes any value as text; a column of
+        another type that cannot take this chunk's values is an `InputError`."""
+        try:
+            return table.cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
+        for position, want in enumerate(schema):
+            got = table.schema.field(position).type
+            if got == want.type:
+                continue
+            try:
+                column = table.column(position).cast(want.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                if not pa.types.is_string(want.type):
+                    raise InputError(
+                        f"column {want.name!r} changes type at row {self.rows + 1:,} of the output "
+                        f"({want.type} in the rows before, {got} from there); Parquet holds one type "
+                        "per column: write CSV or JSONL, or make the column one type"
+                    ) from None
+                column = pa.array(chunk[want.name].map(as_text), type=pa.string(), from_pandas=True)
+            table = table.set_column(position, want, column)
+        return table.cast(schema)
 
     def _parquet_schema(self, table: pa.Table) -> pa.Schema:
         """The first chunk's schema with `types` for their columns and text for all-null ones."""
@@ -178,3 +311,12 @@ class TableWriter:
         if self._parquet is not None:
             self._parquet.close()
         self.target.discard()
+
+
+def _arrow_types(values: pd.Series) -> bool:
+    """Whether Arrow can give `values` one type."""
+    try:
+        pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
