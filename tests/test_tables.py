@@ -45,11 +45,12 @@ def test_read_table_skips_malformed_lines_and_reports_them(malformed: tuple[Path
     path, expected = malformed
     frame, report = read_table(path)
     assert [(bad.line, bad.reason) for bad in report.bad_lines] == expected
-    assert report.bad_lines[2].raw.endswith("Sopir ekspedisi Surabaya,legit,authored\n")  # swallowed
+    assert report.bad_lines[2].raw == TAIL.splitlines(keepends=True)[3]  # that line only: ...
     pd.testing.assert_frame_equal(
-        frame.iloc[:-1], pd.read_csv(TINY, dtype=str, keep_default_na=False)
+        frame.iloc[:-2], pd.read_csv(TINY, dtype=str, keep_default_na=False)
     )  # what pandas reads of the well-formed part, cell for cell and in its string dtype
-    assert frame["text"].iloc[-1] == "Barista kafe di Bandung, gaji UMR"
+    assert frame["text"].iloc[-2] == "Barista kafe di Bandung, gaji UMR"
+    assert frame["text"].iloc[-1] == "Sopir ekspedisi Surabaya"  # ... the next one is read
     assert report.describe(limit=2).endswith("and 1 more")
 
 
@@ -62,7 +63,7 @@ def _said(text: str, expected: list[tuple[int, str]]) -> bool:
 
 def test_score_train_and_evaluate_skip_the_same_lines_and_say_so_in_the_same_words(
     malformed: tuple[Path, list], tiny_model_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:  # trains on 31 rows: half a second, so not marked slow
+) -> None:  # trains on 32 rows: half a second, so not marked slow
     path, expected = malformed
     scored = runner.invoke(
         app, ["score", str(path), "-o", str(tmp_path / "s.csv"), "-m", str(tiny_model_path)]
@@ -84,7 +85,7 @@ def test_score_train_and_evaluate_skip_the_same_lines_and_say_so_in_the_same_wor
     assert _said(evaluated.stderr, expected)
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert [(s["line"], s["reason"]) for s in metrics["skipped_lines"]] == expected
-    assert metrics["rows"] == 31  # TINY's 30 rows and the well-formed barista row
+    assert metrics["rows"] == 32  # TINY's 30 rows and the well-formed barista and driver rows
 
 
 def test_evaluate_records_no_skipped_lines_for_a_clean_file(tiny_model_path: Path, tmp_path: Path) -> None:
