@@ -3,12 +3,15 @@ reported line, UTF-16 and CR-only files are read, and every JSONL column is know
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tppo_screen.errors import InputError
+from tppo_screen.tables import read
 from tppo_screen.tables.read import (
     MAX_RECORD_CHARS,
     MAX_RECORD_LINES,
@@ -163,3 +166,35 @@ def test_two_stray_quotes_far_apart_do_not_swallow_the_rows_between(tmp_path: Pa
             (101, f"a quoted cell runs past {MAX_RECORD_LINES} lines and never closes properly"),
             (601, f"a quoted cell runs past {MAX_RECORD_LINES} lines and never closes properly"),
         ]
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_reading_starts_again_after_a_stray_quote_too_far_from_the_end_to_keep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gzipped: bool
+) -> None:
+    monkeypatch.setattr(read, "MAX_SKIP_LINES", 300)  # lines kept to read again, instead of 100,000
+    rows = [f"{i},Lowongan {i} \xff" for i in range(1, 1_001)]
+    rows[99] = '100,"Dicari TKW Malaysia'  # never closed: 900 lines on to the end of the file
+    text = "id,text\n" + "\n".join(rows) + "\n"
+    path = tmp_path / ("in.csv.gz" if gzipped else "in.csv")
+    data = text.encode().replace("\xff".encode(), b"\xff")  # a byte UTF-8 cannot decode
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    restarts = []
+    monkeypatch.setattr(
+        read._LineTracker, "restart_after", _counting(read._LineTracker.restart_after, restarts)
+    )
+    frame, report = read_table(path)
+    assert restarts == [101]
+    assert (
+        len(frame) == 999 and frame["id"].iloc[99] == "101" and frame["text"].iloc[0] == "Lowongan 1 \ufffd"
+    )
+    assert [bad.line for bad in report.bad_lines] == [101]
+    assert report.undecodable_lines == 999  # lines read twice are counted once
+
+
+def _counting(method: Any, calls: list[int]) -> Any:
+    def counted(self: Any, number: int) -> None:
+        calls.append(number)
+        method(self, number)
+
+    return counted
