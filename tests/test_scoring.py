@@ -133,3 +133,38 @@ def test_reasons_say_in_words_what_raised_and_what_lowered_the_score() -> None:
     reasons = reasons_in_words(red, green, terms, language="en")
     assert reasons.raised == ["Tourist visa: “visa turis”", "the words “gaji dolar”"]
     assert reasons.lowered == ["Licensed agency: “SIP2MI”", "the words “kontrak kerja”"]
+
+
+def _unseen_ad(seed: int, chars: int = 20_000) -> str:
+    import random
+    import string
+
+    rng = random.Random(seed)
+    words, size = [], 0
+    while size < chars:
+        words.append("".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 12))))
+        size += len(words[-1]) + 1
+    return " ".join(words)[:chars]
+
+
+@pytest.mark.slow  # loads the shipped model
+def test_maximum_size_ad_of_unseen_words_costs_at_most_100_ms_of_cpu() -> None:
+    """The worst case a request can ask of a worker: 20,000 characters of never-seen words.
+    CPU time (process_time), the least of 3 fresh ads after a warm-up ad; each ad's words are
+    new to every cache, as an attacker's would be."""
+    import time
+
+    from tppo_screen.config import DEFAULT_MODEL
+    from tppo_screen.model.artifacts import load_model
+
+    model = load_model(DEFAULT_MODEL)
+    score_texts(model, [_unseen_ad(seed=100)])
+    costs = []
+    for seed in (101, 102, 103):
+        ad = _unseen_ad(seed)
+        assert len(ad) == 20_000
+        started = time.process_time()
+        (score,) = score_texts(model, [ad])
+        costs.append(time.process_time() - started)
+        assert score.level != "error"
+    assert min(costs) <= 0.100, f"CPU per 20,000-character ad: {[round(c, 3) for c in costs]} s"

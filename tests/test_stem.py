@@ -50,3 +50,88 @@ def test_tokenizer_pickles_without_the_sastrawi_dictionary() -> None:
     assert b"Sastrawi" not in blob
     assert len(blob) < 5_000
     assert pickle.loads(blob)("pekerjaan") == ["kerja"]
+
+
+def _unseen_words(count: int, seed: int) -> list[str]:
+    import random
+    import string
+
+    rng = random.Random(seed)
+    return ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 14))) for _ in range(count)]
+
+
+def test_word_cache_holds_no_more_bytes_than_its_bound() -> None:
+    """Charged bytes stay under the bound, and the memory really held (tracemalloc) is no more
+    than what is charged: the stated bound is a real one."""
+    import gc
+    import tracemalloc
+
+    from tppo_screen.model.memo import WordCache
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        cache = WordCache(lambda word: (word[:-1], word[1:]), 512 << 10)
+        before = tracemalloc.get_traced_memory()[0]
+        for word in _unseen_words(12_000, seed=1):
+            cache(word)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 1000 < len(cache) < 12_000  # it filled up and evicted
+    assert cache.nbytes <= cache.max_bytes
+    assert held <= cache.max_bytes
+    long = "x" * 65
+    assert cache(long) == (long[:-1], long[1:]) and long not in cache._data  # never kept
+
+
+def test_scoring_caches_are_bounded_in_bytes_under_unseen_words(tiny_model) -> None:  # type: ignore[no-untyped-def]
+    """Unseen words through the real scoring path: every word cache (stem, fold, the compiled
+    model's two) stays within its byte bound, and the recent words are still served."""
+    from tppo_screen.model import memo
+    from tppo_screen.model.scoring import score_texts
+    from tppo_screen.model.text import fold_word
+
+    score_texts(tiny_model, ["lowongan kerja"])  # builds the compiled model's caches
+    caches = list(memo._LIVE)
+    assert {stem_word, fold_word} <= set(caches) and len(caches) >= 4
+    limits = {cache: cache.max_bytes for cache in caches}
+    try:
+        for cache in caches:
+            cache.max_bytes = 64 << 10  # small, so that a quick test fills them many times over
+        words = _unseen_words(8_000, seed=2)
+        for start in range(0, len(words), 400):
+            score_texts(tiny_model, [" ".join(words[start : start + 400])])
+        for cache in caches:
+            assert 0 < cache.nbytes <= cache.max_bytes
+        assert memo.total_bytes() <= memo.total_limit()
+        assert words[-1] in stem_word._data  # the latest words are kept
+    finally:
+        for cache, limit in limits.items():
+            cache.max_bytes = limit
+    assert memo.total_limit() >= (16 + 16 + 24 + 8) << 20
+
+
+def test_words_kept_as_is_are_what_pysastrawi_returns_unchanged() -> None:
+    """The shortcut past PySastrawi (`_kept_as_is`) never changes a stem: checked against
+    PySastrawi itself on the real test ads' words, random letters and Indonesian-like syllables."""
+    import random
+    import re
+
+    import pandas as pd
+
+    from tppo_screen.model import stem
+    from tppo_screen.model.text import fold
+
+    texts = pd.read_csv(Path(__file__).parents[1] / "data" / "real" / "test.csv", dtype=str)["text"]
+    words = {w for t in texts.dropna() for w in re.findall("[a-z]+", " ".join(fold(t).words))}
+    words |= set(_unseen_words(1_500, seed=3))
+    rng = random.Random(4)
+    syllables = "ka ba ma pe ri ng an ku mu la ta nya er el in me ter ber di se i kan lah".split()
+    words |= {"".join(rng.choices(syllables, k=rng.randint(1, 5))) for _ in range(1_500)}
+    sastrawi = stem._stemmer()
+    kept = [word for word in words if stem._kept_as_is(word)]
+    assert len(kept) > 1_500  # most random words and many real ones take the shortcut
+    assert [word for word in kept if sastrawi.stem_word(word) != word] == []
+    assert not stem._kept_as_is("keberangkatan") and not stem._kept_as_is("gajinya")

@@ -5,7 +5,8 @@ dispatch (parameter validation, `FeatureUnion`'s joblib loop, output wrappers), 
 features. `Compiled.of(pipeline)` reads the fitted parts — each TF-IDF's analyzer, vocabulary
 and idf, the catalogue, the coefficients — and applies the same operations in the same float
 types, so its probabilities equal the pipeline's (tested on the whole test split). Character
-n-grams are looked up once per distinct word (a bounded cache): ads reuse most words.
+n-grams are looked up once per distinct word (a cache bounded in bytes: `WORD_IDS_BYTES` and
+`WORD_STEMS_BYTES`, 24 + 8 MiB per loaded model and process): ads reuse most words.
 
 Training, cross-validation and anything that changes the pipeline use scikit-learn; only the
 scoring of a fitted model (`tppo_screen.model.scoring`) goes through here. A pipeline whose parts
@@ -17,7 +18,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -28,11 +29,13 @@ from sklearn.pipeline import Pipeline
 
 from tppo_screen.errors import ModelError
 from tppo_screen.model.catalogue import Match
+from tppo_screen.model.memo import word_cache
 from tppo_screen.model.pipeline import CatalogueFeatures, flag_columns
 from tppo_screen.model.stem import StemTokenizer
 from tppo_screen.model.text import Folded, normalized_text
 
-WORD_CACHE = 1 << 17  # distinct words whose character n-gram ids are kept (~20 MB at most)
+WORD_IDS_BYTES = 24 << 20  # the character n-gram ids of recent words, per model
+WORD_STEMS_BYTES = 8 << 20  # the stems of recent words, per model
 
 
 def _stems_words_alone(vectorizer: TfidfVectorizer) -> bool:
@@ -55,7 +58,7 @@ def _char_tokens(vectorizer: TfidfVectorizer) -> Tokens:
     # the analyzer's n-grams of a single word (private: tests/test_compiled.py checks it)
     grams = vectorizer._char_wb_ngrams
 
-    @lru_cache(maxsize=WORD_CACHE)
+    @word_cache(WORD_IDS_BYTES)
     def word_ids(word: str) -> array[int]:  # compact: 4 bytes per id
         return array("i", (j for j in map(get, grams(word)) if j is not None))
 
@@ -75,7 +78,7 @@ def _stem_tokens(vectorizer: TfidfVectorizer) -> Tokens:
     stem = vectorizer.tokenizer
     low, high = vectorizer.ngram_range
 
-    @lru_cache(maxsize=WORD_CACHE)
+    @word_cache(WORD_STEMS_BYTES)
     def word_stems(word: str) -> tuple[str, ...]:
         return tuple(stem(word))
 

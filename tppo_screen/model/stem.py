@@ -3,6 +3,8 @@
 One PySastrawi stemmer lives at module level and is built on first use (never at import, never
 pickled into a model: joblib would store its 30k-word dictionary in every artifact). Each distinct
 token is stemmed once; a job-ad corpus has a small vocabulary, so the cache makes stemming cheap.
+The cache holds at most `STEM_CACHE_BYTES` (16 MiB; tokens over 64 characters are not kept):
+see `tppo_screen.model.memo`.
 
 PySastrawi still mis-stems some words that matter here (berikan→ikan, relawan→rawan,
 pengalaman→alam). `stem_overrides.tsv` beside this module fixes them; users can pass their own
@@ -13,14 +15,21 @@ so a trained model always stems the way it was trained.
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tppo_screen.errors import InputError
+from tppo_screen.model.memo import word_cache
 
 DEFAULT_OVERRIDES = Path(__file__).with_name("stem_overrides.tsv")
 _TOKEN = re.compile(r"[a-z0-9_]+")
+STEM_CACHE_BYTES = 16 << 20
+# A superset of the starts PySastrawi's prefix rules match (di- ke- se- be- te- me- pe- ku- kau-,
+# and a consonant + el/em/er/in + vowel for the infixes) and of the ends its suffix rules match
+# (-i -is -isme -isasi -kan -an -ku -mu -nya -lah -kah -tah -pun). See `_kept_as_is`.
+_AFFIXED_START = re.compile(r"di|ke|se|be|te|me|pe|ku|kau|[bcdfghjklmnpqrstvwxyz](?:el|em|er|in)[aiueo]")
+_AFFIXED_END = ("i", "is", "me", "an", "ku", "mu", "nya", "lah", "kah", "tah", "pun")
 
 
 @cache
@@ -31,12 +40,31 @@ def _stemmer() -> Any:
     return StemmerFactory().create_stemmer().delegatedStemmer
 
 
-@lru_cache(maxsize=1 << 18)
+@word_cache(STEM_CACHE_BYTES)
 def stem_word(word: str) -> str:
-    """Sastrawi's stem of one lower-case token; placeholders and numbers pass through."""
+    """Sastrawi's stem of one lower-case token; placeholders and numbers pass through.
+    Remembered for recent tokens in at most 16 MiB (`STEM_CACHE_BYTES`)."""
     if word.startswith("_") or not word.isalpha():
         return word
+    if _kept_as_is(word):
+        return word
     return str(_stemmer().stem_word(word))
+
+
+def _kept_as_is(word: str) -> bool:
+    """Whether PySastrawi is sure to return `word` unchanged, known without running it (~150 µs a
+    word): so random letters, names and foreign words cost a few look-ups. PySastrawi returns
+    either the word or a root of its dictionary that one of its steps produced. With no prefix
+    rule's start, no step ever changes the word's start (truncated, the start still matches no
+    prefix rule): every form it tries is a beginning of the word, so if no beginning of it is a
+    root, no root can come out. With no suffix rule's end either, nothing is tried at all.
+    (tests/test_stem.py checks this against PySastrawi on the corpus and random words.)"""
+    if _AFFIXED_START.match(word):
+        return False
+    if not word.endswith(_AFFIXED_END):
+        return True
+    roots = _stemmer().dictionary.words
+    return not any(word[:end] in roots for end in range(1, len(word)))
 
 
 def load_overrides(path: Path | str = DEFAULT_OVERRIDES) -> dict[str, str]:

@@ -21,8 +21,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from importlib.resources import files
+
+from tppo_screen.model.memo import word_cache
+
+FOLD_CACHE_BYTES = 16 << 20
 
 # Slang and abbreviations common in informal job posts -> standard form.
 SLANG: dict[str, str] = {
@@ -464,10 +468,11 @@ def decode_leet(word: str) -> str:
     return readings[0] if inside else word
 
 
-@lru_cache(maxsize=1 << 18)  # bounded: a fresh scrape keeps bringing new words
+@word_cache(FOLD_CACHE_BYTES)  # bounded in bytes: a fresh scrape keeps bringing new words
 def fold_word(token: str) -> tuple[str, ...]:
     """The folded form of one original word: lower-case, de-leeted, repeats collapsed, slang
-    expanded ('pspr' → ('paspor',), 'loker' → ('lowongan', 'kerja'))."""
+    expanded ('pspr' → ('paspor',), 'loker' → ('lowongan', 'kerja')). Remembered for recent
+    words in at most 16 MiB (`FOLD_CACHE_BYTES`; words over 64 characters are not kept)."""
     word = decode_leet(unicodedata.normalize("NFKC", token).lower())
     word = _REPEATS.sub(lambda m: m.group(1) or m.group(2), word)
     if len(word) > 3 and word.endswith("2") and word[:-1].isalpha():
