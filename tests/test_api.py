@@ -5,11 +5,16 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import socket
+import statistics
+import string
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +24,7 @@ import pandas as pd
 import pytest
 
 from tests.servers import Server, poll
-from tppo_screen.config import DATA_DIR
+from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
 from tppo_screen.model.artifacts import Model, card_path
 from tppo_screen.model.scoring import score_texts
 
@@ -28,7 +33,11 @@ pytestmark = pytest.mark.slow  # real servers, browsers or notebook kernels: lef
 SCAM = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
 OFFICE = "Dibutuhkan staf akuntansi S1, pengalaman 2 tahun, penempatan Bandung. Kirim CV ke <email>."
 LIMITS = {"TPPO_MAX_TEXT_CHARS": "2000", "TPPO_MAX_BATCH_ITEMS": "5", "TPPO_MAX_BODY_BYTES": "65536"}
-KEYS = {"TPPO_API_KEYS": "key-one, key-two", "TPPO_CORS_ORIGINS": "https://pelatih.example"}
+KEYS = {
+    "TPPO_API_KEYS": "key-one, key-two",
+    "TPPO_METRICS_KEYS": "scrape-key",
+    "TPPO_CORS_ORIGINS": "https://pelatih.example",
+}
 
 
 def _serve(model: Path, env: dict[str, str], *extra: str) -> Server:
@@ -45,6 +54,15 @@ def server(tiny_model_path: Path) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def keyed(tiny_model_path: Path) -> Iterator[Server]:
     running = _serve(tiny_model_path, KEYS)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def defaults() -> Iterator[Server]:
+    """The shipped model with the default limits (20,000 characters per ad, 2,000,000 per batch):
+    the worst case a real deployment faces (the tiny model scores unseen words far faster)."""
+    running = _serve(DEFAULT_MODEL, {})
     yield running
     running.stop()
 
@@ -285,7 +303,8 @@ def test_api_keys_guard_v1_but_not_health(keyed: Server) -> None:
     status, body, _ = keyed.call("GET", "/v1/model", headers={"X-API-Key": "wrong"})
     assert status == 401 and "X-API-Key" in body["error"]["message"]
     assert keyed.call("POST", "/v1/score", {"text": OFFICE}, headers={"X-API-Key": "key-two"})[0] == 200
-    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+    assert keyed.call("GET", "/v1/model", headers={"X-API-Key": "scrape-key"})[0] == 401  # metrics only
+    for path in ("/healthz", "/readyz", "/openapi.json"):
         assert keyed.call("GET", path)[0] == 200, path
     spec = keyed.call("GET", "/openapi.json")[1]
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
@@ -313,6 +332,151 @@ def test_cors_allows_only_the_configured_origins(keyed: Server) -> None:
     assert status == 200 and headers["access-control-allow-origin"] == "https://pelatih.example"
     _, _, headers = keyed.call("GET", "/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in headers
+
+
+def _raw_exchange(port: int, head: bytes, body: bytes, within: float) -> tuple[bytes, float]:
+    """Send `head` and `body` on a fresh socket; return the answer (up to the end of a JSON error
+    body, the connection's close, or `within` seconds) and how long it took."""
+    with socket.create_connection(("127.0.0.1", port), timeout=within) as sock:
+        started = time.monotonic()
+        sock.sendall(head + body)
+        answer = b""
+        try:
+            while not answer.endswith(b"]}}") and (chunk := sock.recv(4096)):
+                answer += chunk
+        except TimeoutError:
+            pass
+        return answer, time.monotonic() - started
+
+
+def test_a_request_without_a_valid_key_is_refused_before_its_body_is_read(keyed: Server) -> None:
+    # 10 MB announced (under the 16 MiB limit), 10 bytes sent: the 401 must not wait for the rest
+    for key in (b"", b"X-API-Key: wrong\r\n", b"X-API-Key: k\xe9y-\xff\r\n"):  # non-ASCII too
+        head = (
+            b"POST /v1/score/batch HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            + key
+            + b"Content-Length: 10000000\r\n\r\n"
+        )
+        answer, took = _raw_exchange(keyed.port, head, b'{"items": ', within=5)
+        assert answer.startswith(b"HTTP/1.1 401 "), (key, answer[:80])
+        assert b'"code":"unauthorized"' in answer and took < 2, took
+    status, body, _ = keyed.call("POST", "/v1/score", {"text": OFFICE}, headers={"X-API-Key": "key-one"})
+    assert status == 200 and body["level"]  # the right key still gets through
+    assert "unhandled error" not in keyed.output()
+
+
+def test_metrics_need_a_key_when_keys_are_configured(keyed: Server, server: Server) -> None:
+    assert keyed.call("GET", "/metrics")[0] == 401
+    assert keyed.call("GET", "/metrics", headers={"X-API-Key": "nope"})[0] == 401
+    for headers in (
+        {"X-API-Key": "scrape-key"},
+        {"X-API-Key": "key-one"},
+        {"Authorization": "Bearer scrape-key"},
+    ):
+        status, text, _ = keyed.call("GET", "/metrics", headers=headers)
+        assert status == 200 and "tppo_requests_total" in text, headers
+    assert server.call("GET", "/metrics")[0] == 200  # no keys configured: open
+    spec = keyed.call("GET", "/openapi.json")[1]
+    assert (
+        "TPPO_METRICS_KEYS" in spec["info"]["description"]
+        and "401" in spec["paths"]["/metrics"]["get"]["responses"]
+    )
+
+
+def test_every_response_says_nosniff(server: Server, keyed: Server) -> None:
+    calls = [
+        (server, "GET", "/healthz", None),
+        (server, "POST", "/v1/score", {"text": OFFICE}),
+        (server, "POST", "/v1/score/batch", {"items": [{"text": OFFICE}]}),
+        (server, "POST", "/v1/score", {"text": ""}),
+        (server, "GET", "/v2/nothing", None),
+        (server, "GET", "/docs", None),
+        (server, "GET", "/openapi.json", None),
+        (server, "GET", "/", None),
+        (keyed, "GET", "/v1/model", None),
+        (keyed, "GET", "/metrics", None),
+    ]
+    for running, method, path, body in calls:
+        _, _, headers = running.call(method, path, body)
+        assert headers.get("x-content-type-options") == "nosniff", path
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"text": "Lowongan admin", "id": "\\ud800"}', "id"),  # a lone surrogate: 500 before
+        (b'{"text": "Lowongan admin \\udfff"}', "text"),
+        (b'{"text": "Lowongan admin", "\\ud800": 1}', "body"),
+        (b'{"items": [{"text": "Lowongan admin", "id": "a\\udc80"}]}', "items[0].id"),
+    ],
+)
+def test_no_input_gives_a_500(server: Server, raw: bytes, field: str) -> None:
+    path = "/v1/score/batch" if raw.startswith(b'{"items"') else "/v1/score"
+    status, body, _ = server.call("POST", path, raw=raw, headers={"Content-Type": "application/json"})
+    assert status == 422 and body["error"]["code"] == "validation_error", body
+    assert any(d["field"] == field for d in body["error"]["details"]), body
+    assert "Unicode" in body["error"]["message"]
+
+
+def test_a_batch_over_the_character_limit_is_refused_before_scoring(defaults: Server) -> None:
+    items = [{"text": "Lowongan kerja " * 1_333}] * 101  # 101 × 19,995 = 2,019,495 characters
+    started = time.monotonic()
+    status, body, _ = defaults.call("POST", "/v1/score/batch", {"items": items})
+    assert status == 422 and body["error"]["details"][0]["field"] == "items", body
+    assert "2,019,495 characters" in body["error"]["message"]
+    assert (
+        "at most 2,000,000" in body["error"]["message"] and "TPPO_MAX_BATCH_CHARS" in body["error"]["message"]
+    )
+    assert time.monotonic() - started < 5  # refused, not scored
+    assert defaults.call("POST", "/v1/score/batch", {"items": items[:100]})[0] == 200  # 1,999,500: fine
+
+
+def _unseen_words(rng: random.Random, chars: int) -> str:
+    words = ("".join(rng.choices(string.ascii_lowercase, k=rng.randint(5, 11))) for _ in range(chars))
+    text = ""
+    for word in words:
+        if len(text) >= chars:
+            return text[:chars]
+        text += word + " "
+    return text
+
+
+def test_healthz_answers_within_50_ms_while_the_worker_scores(defaults: Server) -> None:
+    """/healthz is polled while the worker scores single ads of 20,000 characters of never-seen
+    words (0.4-0.6 s of CPU each, on the event loop before), then a batch of 2,000,000 characters."""
+    rng = random.Random(21)
+    texts = pd.read_csv(DATA_DIR / "samples" / "listings.csv")["text"].tolist()
+    batch = {"items": [{"text": (" ".join(rng.sample(texts, 60)))[:20_000]} for _ in range(100)]}
+    work = [("/v1/score", {"text": _unseen_words(rng, 20_000)}) for _ in range(6)] + [
+        ("/v1/score/batch", batch)
+    ]
+    phase = ["start"]
+    answers: list[int] = []
+
+    def score() -> None:
+        for path, body in work:
+            phase[0] = path
+            answers.append(defaults.call("POST", path, body)[0])
+        phase[0] = "done"
+
+    scorer = threading.Thread(target=score)
+    scorer.start()
+    latencies: dict[str, list[float]] = {"/v1/score": [], "/v1/score/batch": []}
+    deadline = time.monotonic() + 120
+    while phase[0] != "done" and time.monotonic() < deadline:
+        during, started = phase[0], time.perf_counter()
+        assert defaults.call("GET", "/healthz")[0] == 200
+        latencies.setdefault(during, []).append(time.perf_counter() - started)
+        time.sleep(0.02)
+    scorer.join(timeout=120)
+    assert answers == [200] * 7
+    for path in ("/v1/score", "/v1/score/batch"):
+        seen = sorted(latencies[path])
+        p95 = seen[int(0.95 * (len(seen) - 1))] if seen else 0
+        assert len(seen) >= 3 and p95 < 0.050, (
+            f"while {path}: {len(seen)} calls, median {statistics.median(seen) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms, max {seen[-1] * 1000:.0f} ms"
+        )
 
 
 # --- load ------------------------------------------------------------------------------------

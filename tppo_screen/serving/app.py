@@ -8,9 +8,9 @@ fails with one clear log line. Limits, API keys and CORS origins come from `Sett
 (environment variables `TPPO_*`, read when the app is built, not at import).
 
 Where things are: the routes in `routes/` (scoring, catalogue, health), the request and
-response models in `schemas`, the error format in `handlers`, the body limit and metrics in
-`middleware`, what handlers get through `Depends` in `dependencies`, the offline /docs in
-`docs`, the demo page in `webpage`, the worker processes in `workers`.
+response models in `schemas`, the error format in `handlers`, the key check, body limit,
+headers and metrics in `middleware`, what handlers get through `Depends` in `dependencies`, the
+offline /docs in `docs`, the demo page in `webpage`, the worker processes in `workers`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ TAGS = [
     {"name": "scoring", "description": "Score ads."},
     {"name": "catalogue", "description": "The red flags and legitimacy cues the scores explain."},
     {"name": "model", "description": "What model is serving."},
-    {"name": "health", "description": "Liveness, readiness and Prometheus metrics (no key needed)."},
+    {
+        "name": "health",
+        "description": "Liveness and readiness (no key needed) and Prometheus metrics (a key when "
+        "keys are configured).",
+    },
 ]
 
 
@@ -94,8 +98,11 @@ def _description(settings: Settings) -> str:
         "deserves a human look. Every score lists the documented red flags and legitimacy "
         "cues found, with character spans on the submitted text.\n\n"
         f"Limits: {settings.max_text_chars:,} characters per ad, {settings.max_batch_items:,} "
-        f"ads per batch, {settings.max_body_bytes:,} bytes per request. "
-        "When the server sets `TPPO_API_KEYS`, `/v1/*` needs the header `X-API-Key`."
+        f"ads and {settings.max_batch_chars:,} characters per batch, {settings.max_body_bytes:,} "
+        "bytes per request. "
+        "When the server sets `TPPO_API_KEYS`, `/v1/*` needs the header `X-API-Key`, checked "
+        "before the body is read. When it sets `TPPO_API_KEYS` or `TPPO_METRICS_KEYS`, `/metrics` "
+        "needs one of those keys (`X-API-Key` or `Authorization: Bearer`); without keys it is open."
     )
 
 

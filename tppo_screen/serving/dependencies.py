@@ -5,7 +5,6 @@ guards (API key, JSON body). The state lives on the app (`app.state.settings`,
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -13,12 +12,13 @@ from fastapi.security import APIKeyHeader
 
 from tppo_screen.config import Settings
 from tppo_screen.model.artifacts import Model
-from tppo_screen.serving.middleware import ApiMetrics
+from tppo_screen.serving.middleware import UNAUTHORISED, ApiMetrics, key_matches
 
 API_KEY_HEADER = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
-    description="One of the keys the server was started with (TPPO_API_KEYS).",
+    description="One of the keys the server was started with (TPPO_API_KEYS); checked before "
+    "the body is read.",
 )
 
 
@@ -38,9 +38,12 @@ AppMetrics = Annotated[ApiMetrics, Depends(api_metrics)]
 
 
 async def authorised(request: Request, key: Annotated[str | None, Security(API_KEY_HEADER)]) -> None:
+    """The key check as the OpenAPI document states it. `middleware.KeyGuard` has already refused
+    a request without a valid key before its body was read; this is the second line."""
     keys: list[str] = request.app.state.settings.api_keys
-    if keys and not any(secrets.compare_digest(key or "", k) for k in keys):
-        raise HTTPException(401, "missing or invalid X-API-Key header: ask the operator for a key")
+    given = (key or "").encode("latin-1", "replace")  # back to the header's bytes
+    if keys and not (key is not None and key_matches(given, keys)):
+        raise HTTPException(401, UNAUTHORISED)
 
 
 async def json_body(request: Request) -> None:

@@ -1,9 +1,10 @@
 """The one error format: every error leaves as `{"error": {"code", "message", "details"}}` with its
 HTTP status, and a validation error says what to fix rather than how pydantic failed.
 
-401 without a valid API key (when keys are configured), 404/405 for unknown routes, 413 for a
-body over the limit (see `middleware.BodyLimit`), 415 for a body that is not JSON, 422 for a
-request that breaks the schema, 500 for a bug (logged with its traceback, never shown).
+401 without a valid API key (when keys are configured; see `middleware.KeyGuard`), 404/405 for
+unknown routes, 413 for a body over the limit (see `middleware.BodyLimit`), 415 for a body that
+is not JSON, 422 for a request that breaks the schema (a batch over TPPO_MAX_BATCH_CHARS too),
+500 for a bug (logged with its traceback, never shown).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tppo_screen.serving.schemas import ErrorDetail, ErrorResponse
+from tppo_screen.serving.schemas import NOT_UNICODE, ErrorDetail, ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ _HINTS = {
     "extra_forbidden": "unknown field (check the spelling against /docs)",
     "model_attributes_type": 'must be a JSON object, e.g. {"text": "…"}',
     "dict_type": 'must be a JSON object, e.g. {"text": "…"}',
+    "string_unicode": NOT_UNICODE,
 }
 _CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
@@ -34,8 +36,16 @@ _CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 415:
 def error_response(
     status: int, code: str, message: str, details: list[dict[str, str]] | None = None
 ) -> JSONResponse:
-    body = ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or []))
-    return JSONResponse(body.model_dump(), status_code=status)
+    """The error body; strings are made valid UTF-8 first (a lone surrogate in a field name or
+    value is shown escaped, `\\ud800`, instead of failing to encode). Carries `nosniff` itself, as
+    a 500 leaves outside the middleware that adds it."""
+    details = [{key: _printable(value) for key, value in d.items()} for d in details or []]
+    body = ErrorResponse(error=ErrorDetail(code=code, message=_printable(message), details=details))
+    return JSONResponse(body.model_dump(), status_code=status, headers={"X-Content-Type-Options": "nosniff"})
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def problem(error: dict[str, Any]) -> dict[str, str]:

@@ -1,13 +1,18 @@
-"""ASGI middleware and the Prometheus metrics they feed: the body limit, request counting, CORS.
+"""ASGI middleware and the Prometheus metrics they feed: response headers, request counting,
+CORS, the key check, the body limit.
 
-`install_middleware(app, settings, metrics)` puts them in order, outermost first: Metrics (so a
-413 is counted too), BodyLimit, then CORS when origins are configured.
+`install_middleware(app, settings, metrics)` puts them in order, outermost first: SecureHeaders
+(`X-Content-Type-Options: nosniff` on every response), Metrics (so a 401 or 413 is counted too),
+CORS when origins are configured (so a preflight needs no key and a 401 carries CORS headers),
+KeyGuard (401 from the headers alone, before any body is read), then BodyLimit.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -115,6 +120,70 @@ class BodyLimit:
         await error_response(413, "payload_too_large", message)(scope, receive, send)
 
 
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+UNAUTHORISED = "missing or invalid X-API-Key header: ask the operator for a key"
+
+
+def key_matches(given: bytes, keys: Sequence[str]) -> bool:
+    """Whether `given` (a header's raw bytes) is one of `keys`, each compared as UTF-8 bytes in
+    constant time: any byte, non-ASCII too, is just a wrong key (never an error)."""
+    matches = [secrets.compare_digest(given, key.encode()) for key in keys]  # all, not the first
+    return any(matches)
+
+
+class KeyGuard:
+    """401 for a `/v1/*` request without one of `api_keys` in X-API-Key, and for `/metrics`
+    without one of `metrics_keys` or `api_keys` (as X-API-Key or `Authorization: Bearer`), when
+    such keys are configured. Decided from the headers alone: the body is never read, so a client
+    without a key cannot make the server receive or parse one."""
+
+    def __init__(self, app: ASGIApp, api_keys: Sequence[str], metrics_keys: Sequence[str]) -> None:
+        self.app = app
+        self.api_keys = list(api_keys)
+        self.metrics_keys = [*metrics_keys, *api_keys]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self._allowed(scope):
+            await error_response(401, "unauthorized", UNAUTHORISED)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        path: str = scope["path"].removeprefix(scope.get("root_path", ""))
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-api-key")
+        if path == "/metrics" and self.metrics_keys:
+            bearer = headers.get(b"authorization", b"")
+            if bearer[:7].lower() == b"bearer ":
+                given = given or bearer[7:].strip()
+            return given is not None and key_matches(given, self.metrics_keys)
+        if (path == "/v1" or path.startswith("/v1/")) and self.api_keys:
+            return given is not None and key_matches(given, self.api_keys)
+        return True
+
+
+class SecureHeaders:
+    """`X-Content-Type-Options: nosniff` on every response (browsers must not guess a type)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == NOSNIFF[0] for name, _ in headers):
+                    headers.append(NOSNIFF)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class Metrics:
     """Count each request and time it, per route template and status."""
 
@@ -144,6 +213,9 @@ class Metrics:
 
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: ApiMetrics) -> None:
+    """Add the middleware, innermost first (the last added is the outermost)."""
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(KeyGuard, api_keys=settings.api_keys, metrics_keys=settings.metrics_keys)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -151,5 +223,5 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: ApiMetrics) ->
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "X-API-Key"],
         )
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(Metrics, metrics=metrics)  # added last: the outermost
+    app.add_middleware(Metrics, metrics=metrics)
+    app.add_middleware(SecureHeaders)

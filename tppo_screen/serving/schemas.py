@@ -2,14 +2,15 @@
 the OpenAPI document shows.
 
 Responses are fixed classes. Requests depend on the limits in `Settings` (longest ad, most ads
-per batch), which the schema states, so `request_models(settings)` builds them once per app.
+and most characters per batch), which the schema states, so `request_models(settings)` builds
+them once per app.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from tppo_screen.config import Settings
 from tppo_screen.model.artifacts import Thresholds
@@ -52,9 +53,17 @@ BATCH_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
+NOT_UNICODE = "not valid Unicode (a lone surrogate such as \\ud800): send UTF-8 text"
+
+
 def _string_or_integer(value: object) -> object:
     if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
         raise ValueError("must be a string or an integer")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800" in JSON: cannot be echoed back as UTF-8
+            raise ValueError(NOT_UNICODE) from None
     return value
 
 
@@ -174,7 +183,19 @@ def request_models(settings: Settings) -> RequestModels:
         items: list[BatchItem] = Field(
             min_length=1,
             max_length=settings.max_batch_items,
-            description=f"1–{settings.max_batch_items:,} ads; results come back in this order.",
+            description=f"1–{settings.max_batch_items:,} ads, {settings.max_batch_chars:,} characters "
+            "in all at most; results come back in this order.",
         )
+
+        @field_validator("items")
+        @classmethod
+        def _total_characters(cls, items: list[BatchItem]) -> list[BatchItem]:
+            total = sum(len(item.text) for item in items)
+            if total > settings.max_batch_chars:
+                raise ValueError(
+                    f"{total:,} characters in all; at most {settings.max_batch_chars:,} per batch "
+                    "(TPPO_MAX_BATCH_CHARS): split the batch"
+                )
+            return items
 
     return RequestModels(score=ScoreRequest, batch=BatchRequest)
