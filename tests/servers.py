@@ -104,3 +104,36 @@ class Server:
         self.process.terminate()
         self.process.wait(timeout=30)
         self.log.close()
+
+
+def children(parent: int) -> list[int]:
+    """The pids of the processes whose parent is `parent` (from /proc)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, or a pid that is gone, does not)."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def workers_of(server: Server) -> list[int]:
+    """The worker processes of a `serve --workers N` supervisor (not multiprocessing's helpers)."""
+    found = []
+    for pid in children(server.process.pid):
+        try:
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text() and alive(pid):
+                found.append(pid)
+        except FileNotFoundError:
+            continue
+    return found

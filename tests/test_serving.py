@@ -5,12 +5,24 @@ uvicorn's HTTP protocol itself for the connections the supervisor deals. That le
 uvicorn does not promise to keep; pyproject pins uvicorn to the minor version tested here. When
 an upgrade drops or changes one of them, these tests say which, instead of workers failing at
 their first connection. (tests/test_api.py runs the workers for real.)
+
+Then the supervisor under faults and hostile clients, on real servers: a worker killed under load
+is replaced while the other keeps answering; silent, slow-header and idle keep-alive connections
+are closed after the stated timeouts; a flood of idle connections larger than the open-file limit
+does not lock out a new client.
 """
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import inspect
+import os
+import signal
+import socket
+import sys
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -18,9 +30,12 @@ import pytest
 import uvicorn
 from packaging.requirements import Requirement
 
+from tests.servers import Server, alive, children, poll, workers_of
+
 pytestmark = pytest.mark.slow  # real servers, browsers or notebook kernels: left out of make check
 
 ROOT = Path(__file__).resolve().parents[1]
+TPPO = str(Path(sys.executable).parent / "tppo-screen")
 
 
 def _pinned_uvicorn() -> Requirement:
@@ -67,3 +82,120 @@ def test_uvicorn_private_names_we_rely_on_exist() -> None:
     server = uvicorn.Server(uvicorn.Config(app="tppo_screen.serving.app:app"))
     for attribute in ("server_state", "should_exit"):
         assert hasattr(server, attribute), f"uvicorn.Server().{attribute} is gone"
+
+
+# --- faults and hostile clients ----------------------------------------------------------------
+
+
+def _score(port: int) -> bool:
+    """One request on a new connection; whether it got a 200 (within 5 s)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        body = b'{"text": "gaji besar tanpa pengalaman"}'
+        connection.request("POST", "/v1/score", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    except (OSError, http.client.HTTPException):  # refused, reset, cut short or timed out
+        return False
+    finally:
+        connection.close()
+
+
+def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(tiny_model_path: Path) -> None:
+    running = Server([TPPO, "serve", "--workers", "2", "--model", str(tiny_model_path)], {}).wait_ready()
+    requests: list[tuple[float, float, bool]] = []  # (started, ended, answered 200)
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            answered = _score(running.port)
+            requests.append((started, time.monotonic(), answered))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    try:
+        victim = workers_of(running)[0]
+        for thread in threads:
+            thread.start()
+        poll(lambda: len(requests) >= 40, 20, "40 requests answered before the kill")
+        killed = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        poll(lambda: time.monotonic() > killed + 3, 5, "3 s of load after the kill")
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        poll(lambda: len(workers_of(running)) == 2, 30, "the dead worker replaced")
+        assert victim not in workers_of(running)
+        assert running.call("GET", "/readyz")[0] == 200
+        pids = children(running.process.pid)
+    finally:
+        stop.set()
+        running.stop()
+    failed = [r for r in requests if not r[2]]
+    assert len(failed) <= len(threads), f"{len(failed)} requests failed; at most the in-flight ones may"
+    later = [r for r in requests if r[0] > killed + 1.0]  # new requests from 1 s after the kill
+    assert len(later) >= 20 and all(answered for _, _, answered in later), "not served again within 1 s"
+    assert running.process.returncode == 0  # SIGTERM stops the supervisor, the new worker with it
+    poll(lambda: not any(alive(pid) for pid in pids), 10, "every child of the supervisor gone")
+
+
+def _closed_at(sock: socket.socket) -> float:
+    """When (time.monotonic) the server closes `sock`, reading and dropping what it sends meanwhile;
+    infinity if it is still open 8 s later."""
+    sock.settimeout(8)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        return float("inf")
+    return time.monotonic()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_silent_slow_header_and_idle_connections_are_closed_after_the_stated_timeouts(
+    tiny_model_path: Path, workers: str
+) -> None:
+    command = [TPPO, "serve", "--workers", workers, "--model", str(tiny_model_path)]
+    running = Server([*command, "--timeout-keep-alive", "1", "--timeout-header", "2"], {}).wait_ready()
+    silent = socket.create_connection(("127.0.0.1", running.port))
+    slow = socket.create_connection(("127.0.0.1", running.port))
+    idle = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+    try:
+        opened = time.monotonic()
+        slow.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\n")  # the head never ends
+        idle.request("GET", "/readyz")
+        assert idle.getresponse().read()
+        answered = time.monotonic()
+        assert idle.sock is not None  # kept alive
+        assert 0.8 < _closed_at(idle.sock) - answered < 1.8  # --timeout-keep-alive 1
+        assert 1.8 < _closed_at(silent) - opened < 3.0  # --timeout-header 2
+        assert 1.8 < _closed_at(slow) - opened < 3.0
+        assert running.call("GET", "/readyz")[0] == 200
+    finally:
+        for sock in (silent, slow):
+            sock.close()
+        idle.close()
+        running.stop()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_flood_of_idle_connections_beyond_the_file_limit_does_not_lock_out_a_new_client(
+    tiny_model_path: Path, workers: str
+) -> None:
+    # 256 open files per process: 700 idle connections are more than both workers could hold
+    command = ["prlimit", "--nofile=256:256", "--", TPPO, "serve", "--workers", workers]
+    running = Server([*command, "--model", str(tiny_model_path)], {}).wait_ready()
+    flood: list[socket.socket] = []
+    try:
+        flood.extend(socket.create_connection(("127.0.0.1", running.port)) for _ in range(700))
+        started = time.monotonic()
+        assert _score(running.port), "a new client was locked out"
+        assert time.monotonic() - started < 2.0  # well before the 10 s header timeout
+        assert running.process.poll() is None
+    finally:
+        for sock in flood:
+            sock.close()
+        running.stop()
