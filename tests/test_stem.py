@@ -83,7 +83,7 @@ def test_word_cache_holds_no_more_bytes_than_its_bound() -> None:
     assert cache.nbytes <= cache.max_bytes
     assert held <= cache.max_bytes
     long = "x" * 65
-    assert cache(long) == (long[:-1], long[1:]) and long not in cache._data  # never kept
+    assert cache(long) == (long[:-1], long[1:]) and long not in cache  # never kept
 
 
 def test_scoring_caches_are_bounded_in_bytes_under_unseen_words(tiny_model) -> None:  # type: ignore[no-untyped-def]
@@ -94,9 +94,9 @@ def test_scoring_caches_are_bounded_in_bytes_under_unseen_words(tiny_model) -> N
     from tppo_screen.model.text import fold_word
 
     score_texts(tiny_model, ["lowongan kerja"])  # builds the compiled model's caches
-    caches = list(memo._LIVE)
-    assert {stem_word, fold_word} <= set(caches) and len(caches) >= 4
-    limits = {cache: cache.max_bytes for cache in caches}
+    caches = memo.live()
+    assert {id(stem_word), id(fold_word)} <= {id(cache) for cache in caches} and len(caches) >= 4
+    limits = [cache.max_bytes for cache in caches]
     try:
         for cache in caches:
             cache.max_bytes = 64 << 10  # small, so that a quick test fills them many times over
@@ -106,9 +106,9 @@ def test_scoring_caches_are_bounded_in_bytes_under_unseen_words(tiny_model) -> N
         for cache in caches:
             assert 0 < cache.nbytes <= cache.max_bytes
         assert memo.total_bytes() <= memo.total_limit()
-        assert words[-1] in stem_word._data  # the latest words are kept
+        assert words[-1] in stem_word  # the latest words are kept
     finally:
-        for cache, limit in limits.items():
+        for cache, limit in zip(caches, limits, strict=True):
             cache.max_bytes = limit
     assert memo.total_limit() >= (16 + 16 + 24 + 8) << 20
 

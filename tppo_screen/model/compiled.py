@@ -66,7 +66,7 @@ def _char_tokens(vectorizer: TfidfVectorizer) -> Tokens:
 
     def tokens(folded: Folded) -> np.ndarray:
         # each word's ids are a C int array: their bytes join without a Python loop
-        return np.frombuffer(b"".join(map(word_ids, preprocess(folded).split())), dtype=np.intc)
+        return np.frombuffer(b"".join(map(word_ids.__getitem__, preprocess(folded).split())), dtype=np.intc)
 
     return tokens
 
@@ -85,7 +85,7 @@ def _stem_tokens(vectorizer: TfidfVectorizer) -> Tokens:
     def tokens(folded: Folded) -> list[int]:
         # the analyzer's n-grams: stemming never joins two words, so the stems of the
         # joined text are the stems of each word in turn
-        stems = [s for word in folded.words for s in word_stems(word)]
+        stems = [s for word in folded.words for s in word_stems[word]]
         ids = [j for j in map(get, stems) if j is not None] if low == 1 else []
         for n in range(max(low, 2), high + 1):
             grams = map(" ".join, zip(*(stems[k:] for k in range(n)), strict=False))  # shifted copies

@@ -4,9 +4,10 @@ Scoring looks up a few things once per distinct word (its fold, its stem, its ch
 ids, its stems' ids) and keeps them: an ad reuses most words, a corpus has a small vocabulary.
 Traffic of never-seen words would grow such caches without end, so each `WordCache` holds at
 most `max_bytes`: every entry is charged its key's and value's `sys.getsizeof` plus
-`ENTRY_OVERHEAD` (the dictionary slot and ordering node it takes, at their worst), and the least
-recently used entries go once the total is over. Keys longer than `max_key` characters are
-computed every time and never kept (no real word is that long), so no single entry is large.
+`ENTRY_OVERHEAD` (the dictionary slot it takes, at its worst), and the older half of the
+entries goes at once when the total passes the bound. Keys longer than `max_key`
+characters are computed every time and never kept (no real word is that long), so no single
+entry is large.
 
 The caches of one process together hold at most `total_limit()` bytes (the figure is in each
 cache's docstring); `total_bytes()` is what they hold now.
@@ -17,19 +18,18 @@ from __future__ import annotations
 import sys
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 V = TypeVar("V")
 
-# Bytes one entry costs beyond its key and value: an OrderedDict's hash-table entry and index
-# (the table can be twice the entries just after it grows), its linked-list node and allocator
-# rounding. tests/test_stem.py checks with tracemalloc that the charge is not below the real cost.
+# Bytes one entry costs beyond its key and value: a dict's hash-table entry and index (the
+# table can be twice the entries just after it grows) and allocator rounding.
+# tests/test_stem.py checks with tracemalloc that the charge is not below the real cost.
 ENTRY_OVERHEAD = 160
 MAX_KEY = 64  # characters: the longest Indonesian word forms are about 30
 
-_LIVE: weakref.WeakSet[WordCache[Any]] = weakref.WeakSet()
+_LIVE: weakref.WeakValueDictionary[int, WordCache[Any]] = weakref.WeakValueDictionary()
 
 
 def size_of(value: object) -> int:
@@ -40,64 +40,69 @@ def size_of(value: object) -> int:
     return size
 
 
-class WordCache(Generic[V]):
-    """`func(word)` remembered for the most recently used words, in at most `max_bytes`."""
+class WordCache(dict[str, V]):
+    """`func(word)` remembered for recent words, in at most `max_bytes`.
+
+    A dict: `cache[word]` (or `cache(word)`) is a C-speed look-up when the word is there and
+    calls `__missing__` (which computes and keeps it) when not. When the charged bytes pass
+    `max_bytes`, the older half of the entries (in insertion order) is dropped at once, so
+    eviction costs O(1) a word on average; a word still in use is simply computed again.
+    """
 
     def __init__(self, func: Callable[[str], V], max_bytes: int, max_key: int = MAX_KEY) -> None:
+        super().__init__()
         self.func = func
         self.__wrapped__ = func  # as functools' caches: the uncached function
         self.__doc__ = func.__doc__
         self.max_bytes = max_bytes
         self.max_key = max_key
         self.nbytes = 0
-        self._data: OrderedDict[str, V] = OrderedDict()
-        self._lock = threading.Lock()
-        _LIVE.add(self)
+        self._lock = threading.RLock()
+        _LIVE[id(self)] = self
 
-    def __call__(self, word: str) -> V:
-        data = self._data
-        try:
-            value = data[word]
-        except KeyError:
-            return self._miss(word)
-        try:
-            data.move_to_end(word)
-        except KeyError:  # another thread evicted it meanwhile
-            pass
-        return value
+    __call__ = dict.__getitem__  # calls __missing__ too
 
-    def _miss(self, word: str) -> V:
+    def __missing__(self, word: str) -> V:
         value = self.func(word)
         if len(word) > self.max_key:
             return value
-        size = sys.getsizeof(word) + size_of(value) + ENTRY_OVERHEAD
         with self._lock:
-            if word in self._data:
-                return value
-            self._data[word] = value
-            self.nbytes += size
-            while self.nbytes > self.max_bytes and self._data:
-                old, gone = self._data.popitem(last=False)
-                self.nbytes -= sys.getsizeof(old) + size_of(gone) + ENTRY_OVERHEAD
+            if word not in self:
+                self[word] = value
+                self.nbytes += _charge(word, value)
+                if self.nbytes > self.max_bytes:
+                    self._drop_older_half()
         return value
 
-    def __len__(self) -> int:
-        return len(self._data)
+    def _drop_older_half(self) -> None:
+        kept = list(self.items())[len(self) // 2 :]
+        self.clear()
+        self.update(kept)  # rebuilt: no deleted slots left for look-ups to step over
+        self.nbytes = sum(_charge(word, value) for word, value in kept)
 
     def cache_clear(self) -> None:
         with self._lock:
-            self._data.clear()
+            self.clear()
             self.nbytes = 0
+
+
+def _charge(word: str, value: object) -> int:
+    return sys.getsizeof(word) + size_of(value) + ENTRY_OVERHEAD
+
+
+def live() -> list[WordCache[Any]]:
+    """The word caches of this process that are in use."""
+    return list(_LIVE.values())
 
 
 def total_bytes() -> int:
     """Bytes the live word caches of this process hold now (as charged)."""
-    return sum(cache.nbytes for cache in list(_LIVE))
+    return sum(cache.nbytes for cache in live())
 
 
 def total_limit() -> int:
     """Bytes the live word caches of this process may hold at most."""
-    return sum(cache.max_bytes for cache in list(_LIVE))
+    return sum(cache.max_bytes for cache in live())
 
 
 def word_cache(max_bytes: int, max_key: int = MAX_KEY) -> Callable[[Callable[[str], V]], WordCache[V]]:

@@ -512,7 +512,7 @@ class _Folder:
 
     def add(self, token: str, start: int, end: int) -> None:
         """The folded words of one original word, all with the span start..end."""
-        for word in fold_word(token):
+        for word in fold_word[token]:
             self.folded.add(word, start, end, self.sentence, self.clause)
 
     def read(self, match: re.Match[str], kind: str, token: str) -> None:
@@ -608,7 +608,7 @@ def _fold(text: str) -> Folded:
             start, sentence, clause = m.start(kind), folder.sentence, folder.clause
             for plain in token.split(" "):
                 end = start + len(plain)
-                for word in fold_word(plain):
+                for word in fold_word[plain]:
                     folded.add(word, start, end, sentence, clause)
                 start = end + 1
         elif token in _SENTENCE_END:
