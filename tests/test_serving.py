@@ -18,6 +18,7 @@ import http.client
 import importlib
 import inspect
 import os
+import re
 import signal
 import socket
 import sys
@@ -60,8 +61,17 @@ def test_uvicorn_private_names_we_rely_on_exist() -> None:
         raise AssertionError(f"uvicorn {uvicorn.__version__}: module {module} is gone ({exc})") from exc
     assert hasattr(httptools_impl, "HttpToolsProtocol"), f"{module}.HttpToolsProtocol is gone"
     protocol = httptools_impl.HttpToolsProtocol
-    for method in ("connection_made", "connection_lost"):
+    for method in ("connection_made", "connection_lost", "on_headers_complete", "on_response_complete"):
         assert callable(getattr(protocol, method, None)), f"{module}.HttpToolsProtocol.{method} is gone"
+    # the request-head timeout and the connection cap (GuardedProtocol) read these
+    init = inspect.getsource(protocol.__init__)
+    for attribute in ("connections", "loop", "timeout_keep_alive_task"):
+        assert re.search(rf"self\.{attribute}\b[^=\n]*= ", init), (
+            f"HttpToolsProtocol no longer sets self.{attribute}"
+        )
+    assert "self.transport = " in inspect.getsource(protocol.connection_made), "its transport is gone"
+    armed = "self.timeout_keep_alive_task = self.loop.call_later("
+    assert armed in inspect.getsource(protocol.on_response_complete), "keep-alive is armed elsewhere"
     parameters = inspect.signature(protocol.__init__).parameters
     for name in ("config", "server_state", "app_state", "_loop"):
         assert name in parameters, f"HttpToolsProtocol.__init__ no longer takes {name!r}"
@@ -199,3 +209,13 @@ def test_a_flood_of_idle_connections_beyond_the_file_limit_does_not_lock_out_a_n
         for sock in flood:
             sock.close()
         running.stop()
+
+
+def test_serve_states_the_timeouts_the_workers_apply() -> None:
+    from tppo_screen.cli import serve
+    from tppo_screen.serving import workers
+
+    assert (serve.KEEP_ALIVE_TIMEOUT, serve.HEADER_TIMEOUT) == (
+        workers.KEEP_ALIVE_TIMEOUT,
+        workers.HEADER_TIMEOUT,
+    )

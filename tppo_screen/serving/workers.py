@@ -12,7 +12,10 @@ So the supervisor holds the listening socket, accepts, and passes each connectio
 descriptor (SCM_RIGHTS over a Unix socket pair) to the least-loaded worker; workers report each
 closed connection back over the same pair, and the supervisor reads those reports before it deals
 the next connection. 16 pooled connections become exactly 8 + 8. Passing a connection costs the
-supervisor a few microseconds once per connection, not per request.
+supervisor a few microseconds once per connection, not per request. A worker's queue holds only
+net.unix.max_dgram_qlen connections (often 10); when every queue is full, the supervisor holds
+the connection and stops accepting until a worker takes it, so a burst waits in the listen backlog
+instead of being reset.
 
 The supervisor also checks the port is free before starting anything, starts the workers
 (spawned, so each loads the model itself), and forwards SIGTERM/SIGINT (workers finish in-flight
@@ -33,7 +36,7 @@ same protocol class through `uvicorn.run(http=...)`.
 A worker is a `uvicorn.Server` without a socket of its own, which leans on uvicorn internals:
 `Server.startup(sockets=[])` (the lifespan runs, nothing is bound), the arguments uvicorn's
 `create_protocol` passes to `HttpToolsProtocol` (`config`, `server_state`, `app_state`, `_loop`),
-its `connections`, `pipeline`, `transport` and `timeout_keep_alive_task`, and
+its `connections`, `loop`, `transport` and `timeout_keep_alive_task`, and
 `Server.server_state` / `Server.lifespan.state`. uvicorn is pinned to the tested minor version,
 and tests/test_serving.py fails naming the attribute when one of these disappears.
 """
@@ -225,6 +228,7 @@ class _Dealer:
         self.open: list[int] = []  # connections each worker holds
         self.ready: list[bool] = []  # reported ready
         self.waiting: list[bool] = []  # a replacement not ready yet: dealt to last
+        self.held: socket.socket | None = None  # accepted, not yet taken by a worker
 
     def add(self, n: int, channel: socket.socket, replacement: bool) -> None:
         """Deal to `channel` as worker `n` from now on (a first worker, or one replacing `n`)."""
@@ -244,27 +248,35 @@ class _Dealer:
             channel.close()
 
     def accept(self) -> None:
-        while True:
+        """Deal the connection held back, then each new one, until none is waiting or no worker
+        can take one: that one is held (`held`), and the caller stops watching the listener until
+        it is dealt, so a burst waits in the listen backlog instead of being reset."""
+        while self._deal_held():
             try:
-                connection, _ = self.listener.accept()
+                self.held, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 return
             for n in range(len(self.channels)):
                 self.closed(n)  # count the closes reported so far, so the choice is current
-            with connection:  # the worker holds its own copy once sent
-                self._deal(connection)
 
-    def _deal(self, connection: socket.socket) -> None:
+    def _deal_held(self) -> bool:
+        """Pass the held connection to the least-loaded worker that takes it; False if none can
+        now (a worker's queue holds only net.unix.max_dgram_qlen connections, often 10)."""
+        if self.held is None:
+            return True
         for n in sorted(range(len(self.channels)), key=lambda n: (self.waiting[n], self.open[n])):
             channel = self.channels[n]
             if channel is None:
                 continue
             try:
-                socket.send_fds(channel, [b"+"], [connection.fileno()])
+                socket.send_fds(channel, [b"+"], [self.held.fileno()])
             except OSError:  # that worker's queue is full or it is gone: try the next
                 continue
             self.open[n] += 1
-            return
+            self.held.close()  # the worker holds its own copy
+            self.held = None
+            return True
+        return False
 
     def closed(self, n: int) -> bool:
         """Read worker `n`'s reports (closed connections, ready); False once its channel is gone."""
@@ -352,7 +364,7 @@ class _Supervisor:
         fails to start; then stop them all."""
         failed = False
         while not (self.requested or failed):
-            for key, _ in self.selector.select(timeout=1):
+            for key, _ in self.selector.select(timeout=1 if self.dealer.held is None else 0.005):
                 event, n = key.data
                 if event == "accept":
                     self.dealer.accept()
@@ -360,6 +372,9 @@ class _Supervisor:
                     continue  # an event of a worker already replaced in this round
                 elif event == "exit" or not self.dealer.closed(n):
                     failed = not self._gone(n)
+            if self.dealer.held is not None:
+                self.dealer.accept()  # retry, every 5 ms while the workers' queues are full
+            self._watch_listener(self.dealer.held is None)
         self.dealer.listener.close()  # refuse new connections while the workers finish
         if failed and not self.requested:
             codes = [p.exitcode for p in self.processes if not p.is_alive()]
@@ -368,7 +383,16 @@ class _Supervisor:
         for process in self.processes:
             process.join()
 
+    def _watch_listener(self, watch: bool) -> None:
+        listener = self.dealer.listener
+        if watch and listener not in self.selector.get_map():
+            self.selector.register(listener, selectors.EVENT_READ, ("accept", -1))
+        elif not watch and listener in self.selector.get_map():
+            self.selector.unregister(listener)
+
     def close(self) -> None:
+        if self.dealer.held is not None:
+            self.dealer.held.close()
         self.selector.close()
         for n in range(len(self.dealer.channels)):
             self.dealer.drop(n)
