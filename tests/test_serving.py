@@ -180,9 +180,9 @@ def test_silent_slow_header_and_idle_connections_are_closed_after_the_stated_tim
         assert idle.getresponse().read()
         answered = time.monotonic()
         assert idle.sock is not None  # kept alive
-        assert 0.8 < _closed_at(idle.sock) - answered < 1.8  # --timeout-keep-alive 1
-        assert 1.8 < _closed_at(silent) - opened < 3.0  # --timeout-header 2
-        assert 1.8 < _closed_at(slow) - opened < 3.0
+        assert 0.8 < _closed_at(idle.sock) - answered < 2.5  # --timeout-keep-alive 1
+        assert 1.8 < _closed_at(silent) - opened < 4.0  # --timeout-header 2
+        assert 1.8 < _closed_at(slow) - opened < 4.0
         assert running.call("GET", "/readyz")[0] == 200
     finally:
         for sock in (silent, slow):
@@ -203,7 +203,7 @@ def test_a_flood_of_idle_connections_beyond_the_file_limit_does_not_lock_out_a_n
         flood.extend(socket.create_connection(("127.0.0.1", running.port)) for _ in range(700))
         started = time.monotonic()
         assert _score(running.port), "a new client was locked out"
-        assert time.monotonic() - started < 2.0  # well before the 10 s header timeout
+        assert time.monotonic() - started < 3.0  # well before the 10 s header timeout
         assert running.process.poll() is None
     finally:
         for sock in flood:
