@@ -250,7 +250,42 @@ class TableWriter:
         if self._parquet is None or self._schema is None:
             self._schema = self._parquet_schema(table)
             self._parquet = pq.ParquetWriter(self.tmp, self._schema)
+        for name in self._changed_types(table, self._schema):
+            self._promote_to_text(name)
         self._parquet.write_table(self._cast(chunk, table, self._schema))
+
+    def _changed_types(self, table: pa.Table, schema: pa.Schema) -> list[str]:
+        """Input columns whose type in the file cannot hold this chunk's values."""
+        changed = []
+        for position, want in enumerate(schema):
+            got = table.schema.field(position).type
+            if got == want.type or pa.types.is_string(want.type) or want.name in self.types:
+                continue
+            try:
+                table.column(position).cast(want.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                changed.append(want.name)
+        return changed
+
+    def _promote_to_text(self, name: str) -> None:
+        """Make column `name` text in the rows already written: they are copied, batch by batch,
+        into a file whose schema says text for it, which then takes the place of the first."""
+        assert self._parquet is not None and self._schema is not None
+        self._parquet.close()
+        index = self._schema.get_field_index(name)
+        schema = self._schema.set(index, pa.field(name, pa.string()))
+        copy = self.tmp.with_name(self.tmp.name + ".retyped")
+        writer = pq.ParquetWriter(copy, schema)
+        try:
+            for batch in pq.ParquetFile(self.tmp).iter_batches():
+                column = pa.array([as_text(v) for v in batch.column(index).to_pylist()], pa.string())
+                writer.write_batch(batch.set_column(index, schema.field(index), column))
+            os.replace(copy, self.tmp)  # the open writer follows the file to its new name
+        except BaseException:
+            writer.close()
+            copy.unlink(missing_ok=True)
+            raise
+        self._parquet, self._schema = writer, schema
 
     def _arrow(self, chunk: pd.DataFrame) -> pa.Table:
         """`chunk` as an Arrow table; input columns Arrow cannot type (mixed types) as text."""
