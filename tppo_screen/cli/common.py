@@ -3,6 +3,7 @@ options and the level colours."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import threading
@@ -40,6 +41,9 @@ def shown(value: object) -> str:
     return escape(printable(str(value)))
 
 
+TERMINATE_GRACE_SECONDS = 15.0  # after SIGTERM, the most the clean-up may take before a hard exit
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that the clean-up of Ctrl-C runs."""
 
@@ -56,6 +60,11 @@ def terminate_as_interrupt() -> Iterator[None]:
 
     def raise_terminated(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # a watchdog: should the clean-up or the interpreter's exit (which joins the process
+        # pool's threads) hang, leave anyway; a partial file left behind is removed by the next run
+        watchdog = threading.Timer(TERMINATE_GRACE_SECONDS, os._exit, (143,))
+        watchdog.daemon = True
+        watchdog.start()
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, raise_terminated)
