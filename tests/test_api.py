@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.servers import Server, poll
+from tests.servers import Server, children, poll
 from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
 from tppo_screen.model.artifacts import Model, card_path
 from tppo_screen.model.scoring import score_texts
@@ -528,18 +528,6 @@ def test_all_three_ways_to_start_serve_the_same_model(tiny_model_path: Path, tin
             running.stop()
 
 
-def _children(parent: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def _client_ports_per_process(pids: list[int], port: int) -> dict[int, set[int]]:
     """The client ports of the established TCP connections on local `port` that each process
     holds (from /proc)."""
@@ -567,7 +555,7 @@ def test_workers_share_a_connection_pool_evenly(tiny_model_path: Path) -> None:
     running = Server([tppo, "serve", "--workers", "2", "--model", str(tiny_model_path)], {}).wait_ready()
     workers = [
         pid
-        for pid in _children(running.process.pid)
+        for pid in children(running.process.pid)
         if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
     ]
 
@@ -614,7 +602,7 @@ def test_workers_stop_cleanly_and_a_busy_port_is_a_clear_error(tiny_model_path: 
         assert clash.returncode == 1
         assert f"cannot listen on 127.0.0.1:{running.port}" in clash.stderr and "--port" in clash.stderr
         assert running.call("GET", "/readyz")[0] == 200  # the running server is untouched
-        pids = _children(running.process.pid)
+        pids = children(running.process.pid)
         assert len(pids) >= 2
     finally:
         running.stop()

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.conftest import TINY
+from tests.servers import alive, children
 from tppo_screen.cli import app
 from tppo_screen.model.artifacts import card_path
 
@@ -395,27 +396,6 @@ def test_control_characters_in_ads_never_reach_the_terminal(tiny_model_path: Pat
     assert "paspor" in result.output and "ad-1" in summary.output
 
 
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is `pid`, from /proc."""
-    found = set()
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_file.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat_file.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.slow  # starts a scoring job with a process pool and kills it
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 def test_sigterm_leaves_no_output_no_partial_file_and_no_worker(
@@ -444,22 +424,22 @@ def test_sigterm_leaves_no_output_no_partial_file_and_no_worker(
         # after 120 s, with the pool up): the clean-up must hold at any point of the job
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not list(tmp_path.glob(".out.csv.*.partial")):
-            workers |= _children(job.pid)
+            workers |= set(children(job.pid))
             assert job.poll() is None, log.read_text()
             time.sleep(0.05)
-        workers |= _children(job.pid)
+        workers |= set(children(job.pid))
         assert len(workers) >= 2  # the pool's processes (and the resource tracker)
         job.send_signal(signal.SIGTERM)
         job.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        while time.monotonic() < deadline and any(alive(pid) for pid in workers):
             time.sleep(0.05)
-        survivors = [pid for pid in workers if _alive(pid)]
+        survivors = [pid for pid in workers if alive(pid)]
     finally:
         job.kill()
         job.wait()
         for pid in workers:  # whatever the outcome, leave no process of this test behind
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
     assert job.returncode == 143, log.read_text()
     assert "terminated: no output file was written" in log.read_text()
