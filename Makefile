@@ -19,11 +19,11 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 ## Score the demo listings with the shipped model; print a summary and the riskiest rows
-run: install
+run: install ocr
 	$(BIN)/tppo-screen score data/samples/listings.csv -o out/listings.scored.csv --id-column id --top 8
 
 ## Run the test suite (installs headless Chromium for the browser tests if it is missing)
-test: install browser
+test: install browser ocr
 	$(BIN)/python -m pytest
 
 ## Install the Debian packages the browser tests drive: chromium, chromium-driver (and an emoji font)
@@ -32,8 +32,15 @@ browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  chromium chromium-driver fonts-noto-color-emoji)
 
+## Install Tesseract 5 with its Indonesian and English models (images: posters, screenshots)
+ocr:
+	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx ind || \
+	  ($(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng)
+
 ## Serve the API and the trainers' demo page on http://127.0.0.1:8000/
-serve: install
+serve: install ocr
 	$(BIN)/tppo-screen serve
 
 ## Lint, check formatting and check types (ruff, mypy)
@@ -77,4 +84,4 @@ clean:
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-.PHONY: install run test check browser serve lint data model report lock clean help
+.PHONY: install run test check browser ocr serve lint data model report lock clean help

@@ -21,8 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "graph": set(),
     "tables": {"errors", "config"},
     "model": BASE,
-    "batch": BASE | {"model"},
-    "serving": BASE | {"model"},
+    "images": BASE | {"model"},
+    "batch": BASE | {"model", "images"},
+    "serving": BASE | {"model", "images"},
     "training": BASE | {"model", "corpus.privacy", "corpus.groups"},
     "corpus": BASE | {"model"},
 }
