@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +28,23 @@ class Settings(BaseSettings):
                            takes a worker from 251 MB idle to a peak under 400 MB RSS, 2.5-8.5 s;
                            without it 1,000 ads of 15,600 characters peaked at 1,188 MB, 50 s)
     TPPO_MAX_BODY_BYTES    largest request body; larger → 413 (default 16 MiB)
+    TPPO_MAX_IMAGE_BYTES   largest picture POST /v1/score/image accepts; larger → 413 (default
+                           10 MiB; the route's body limit is this plus 64 KiB for the multipart
+                           envelope, whatever TPPO_MAX_BODY_BYTES says)
+    TPPO_MAX_IMAGE_PIXELS  most pixels (width × height) a picture may have; more → 413 before any
+                           pixel is decoded (default 40,000,000; at most 89,000,000)
     TPPO_API_KEYS          comma-separated keys; when set, /v1/* needs header X-API-Key, checked
-                           before the body is read (no key, wrong key → 401 at once)
+                           before the body is read (no key, wrong key → 401 at once). An entry
+                           `name:key` names its key: corrections record the name, never the key
+                           (a bare key is named `key-` + the first 8 hex of its SHA-256)
+    TPPO_ADMIN_KEYS        comma-separated keys (`name:key` too) that may also list and export the
+                           corrections (GET /v1/feedback, /v1/feedback/export); a scoring key gets
+                           403 there. Admin keys are accepted wherever a scoring key is
+    TPPO_FEEDBACK_DB       the corrections store: a SQLAlchemy URL (postgresql://… for several API
+                           nodes, sqlite:///path) or a file path; `off` disables feedback. Default:
+                           data/feedback/feedback.sqlite3
+    TPPO_FEEDBACK_MASK     1 (default): phone numbers, e-mails, names and handles in corrections are
+                           masked before they are stored, as in data/; 0 stores texts as sent
     TPPO_METRICS_KEYS      comma-separated keys for /metrics only; when any key (this or
                            TPPO_API_KEYS) is set, /metrics needs one of them as X-API-Key or
                            `Authorization: Bearer <key>`; with no keys at all /metrics stays open
@@ -42,13 +58,42 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(1_000, ge=1, le=100_000)
     max_batch_chars: int = Field(2_000_000, ge=1, le=100_000_000)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_image_pixels: int = Field(40_000_000, ge=10_000, le=89_000_000)  # Pillow refuses more
     api_keys: Annotated[list[str], NoDecode] = []
     metrics_keys: Annotated[list[str], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []
+    admin_keys: Annotated[list[str], NoDecode] = []
+    feedback_db: str = ""
+    feedback_mask: bool = True
+    _key_names: dict[str, str] = PrivateAttr(default_factory=dict)
 
-    @field_validator("api_keys", "metrics_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "metrics_keys", "cors_origins", "admin_keys", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _split_names(self) -> Settings:
+        """`name:key` entries of TPPO_API_KEYS and TPPO_ADMIN_KEYS: the lists keep the keys,
+        `key_name` tells their names."""
+        for field in ("api_keys", "admin_keys"):
+            pairs = [split_key(entry) for entry in getattr(self, field)]
+            self._key_names.update(pairs)
+            setattr(self, field, [key for key, _ in pairs])
+        return self
+
+    def key_name(self, key: str) -> str:
+        """The name of an API or admin key (`name:key` entries), never the key itself."""
+        return self._key_names.get(key) or split_key(key)[1]
+
+
+def split_key(entry: str) -> tuple[str, str]:
+    """(key, name) of a TPPO_API_KEYS entry: `name:key`, or a bare key named `key-<8 hex>`
+    after its SHA-256 (so a log or a correction shows which key, never the key)."""
+    name, colon, key = entry.partition(":")
+    if colon and name and key:
+        return key, name
+    return entry, "key-" + hashlib.sha256(entry.encode()).hexdigest()[:8]

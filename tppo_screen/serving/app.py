@@ -31,7 +31,7 @@ from tppo_screen.model.scoring import score_texts
 from tppo_screen.serving.docs import add_docs
 from tppo_screen.serving.handlers import install_handlers
 from tppo_screen.serving.middleware import ApiMetrics, install_middleware
-from tppo_screen.serving.routes import catalogue, health, scoring
+from tppo_screen.serving.routes import catalogue, health, image, scoring
 from tppo_screen.serving.webpage import add_web_page
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, model: Model | None = None) -> 
     install_middleware(app, settings, app.state.metrics)
     install_handlers(app)
     app.include_router(scoring.router(settings))
+    app.include_router(image.router(settings))
     app.include_router(catalogue.router(settings))
     app.include_router(health.router)
     add_docs(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -24,16 +24,21 @@ from tppo_screen.config import Settings
 from tppo_screen.serving.handlers import error_response
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+SCORE_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))  # risk score in twentieths
 
 
 @dataclass(frozen=True)
 class ApiMetrics:
-    """One app's metrics: requests and latency per route template and status, ads per level."""
+    """One app's metrics: requests and latency per route template and status, ads per level;
+    for drift, per model version the risk-score distribution and the ads carrying each red flag
+    (a flag's rate is `tppo_red_flags_total / tppo_risk_score_count` of the same version)."""
 
     registry: CollectorRegistry
     requests: Counter
     latency: Histogram
     scored: Counter
+    risk_scores: Histogram
+    red_flags: Counter
 
     @classmethod
     def new(cls) -> ApiMetrics:
@@ -51,7 +56,27 @@ class ApiMetrics:
                 registry=registry,
             ),
             scored=Counter("tppo_scores", "Ads scored, by risk level", ["level"], registry=registry),
+            risk_scores=Histogram(
+                "tppo_risk_score",
+                "Risk scores of the ads scored, per model version",
+                ["model_version"],
+                buckets=SCORE_BUCKETS,
+                registry=registry,
+            ),
+            red_flags=Counter(
+                "tppo_red_flags",
+                "Ads scored that carry each red flag, per model version",
+                ["model_version", "flag"],
+                registry=registry,
+            ),
         )
+
+    def observe(self, model_version: str, level: str, score: float, red_flags: Iterable[str]) -> None:
+        """Count one scored ad: its level, its score and each red flag found in it."""
+        self.scored.labels(level).inc()
+        self.risk_scores.labels(model_version).observe(score)
+        for flag in set(red_flags):
+            self.red_flags.labels(model_version, flag).inc()
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus' text format: this process's, or with several workers
@@ -67,24 +92,29 @@ class BodyLimit:
     """A body over `limit` bytes gets 413 — at once when Content-Length says so, otherwise as
     soon as the streamed body passes the limit. The body is read here (it is bounded) and handed
     on whole, so the app never sees a partial one. (FastAPI's own `max_body_size` answers a
-    declared oversize body in plain text, not in our error format.)"""
+    declared oversize body in plain text, not in our error format.) A path in `path_limits` has
+    its own limit instead (POST /v1/score/image: TPPO_MAX_IMAGE_BYTES plus the multipart
+    envelope)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"].removeprefix(scope.get("root_path", ""))
+        limit = self.path_limits.get(path, self.limit)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(f"{int(declared):,} bytes", scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(f"{int(declared):,} bytes", limit, path, scope, receive, send)
             return
-        body = await self._read(receive)
+        body = await self._read(receive, limit)
         if isinstance(body, int):
-            if body > self.limit:
-                await self._refuse(f"more than {body:,} bytes", scope, receive, send)
+            if body > limit:
+                await self._refuse(f"more than {body:,} bytes", limit, path, scope, receive, send)
             return  # over the limit, or the client went away
         replayed = False
 
@@ -97,7 +127,7 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _read(self, receive: Receive) -> bytes | int:
+    async def _read(self, receive: Receive, limit: int) -> bytes | int:
         """The whole body; or, if it passes the limit, its size so far (0 if the client left)."""
         chunks: list[bytes] = []
         size = 0
@@ -107,18 +137,29 @@ class BodyLimit:
                 return 0
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.limit:
+            if size > limit:
                 return size
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def _refuse(self, size: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(
+        self, size: str, limit: int, path: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         message = (
-            f"request body of {size} is over the limit of {self.limit:,} bytes "
+            f"request body of {size} is over the limit of {limit:,} bytes "
             "(TPPO_MAX_BODY_BYTES): send fewer or shorter ads per request"
         )
+        if path in self.path_limits:
+            message = (
+                f"request body of {size} is over the limit of {limit:,} bytes for {path} "
+                "(TPPO_MAX_IMAGE_BYTES and the multipart envelope): save the picture as JPEG or "
+                "shrink it to at most 2,000 pixels wide"
+            )
         await error_response(413, "payload_too_large", message)(scope, receive, send)
 
+
+IMAGE_PATH = "/v1/score/image"
+IMAGE_BODY_OVERHEAD = 64 * 1024  # multipart boundaries, part headers and the `id` field
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 UNAUTHORISED = "missing or invalid X-API-Key header: ask the operator for a key"
@@ -214,7 +255,8 @@ class Metrics:
 
 def install_middleware(app: FastAPI, settings: Settings, metrics: ApiMetrics) -> None:
     """Add the middleware, innermost first (the last added is the outermost)."""
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    image_limit = settings.max_image_bytes + IMAGE_BODY_OVERHEAD
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, path_limits={IMAGE_PATH: image_limit})
     app.add_middleware(KeyGuard, api_keys=settings.api_keys, metrics_keys=settings.metrics_keys)
     if settings.cors_origins:
         app.add_middleware(

@@ -121,6 +121,37 @@ class Status(BaseModel):
     model_version: str | None = None
 
 
+class OcrWordOut(BaseModel):
+    text: str
+    box: tuple[int, int, int, int] = Field(description="x, y, width, height in the picture's pixels")
+    confidence: float = Field(description="Tesseract's confidence in this word, 0-100")
+
+
+class OcrOut(BaseModel):
+    text: str = Field(description="the text read; the flags' spans are character offsets into it")
+    confidence: float = Field(description="mean word confidence, 0-100; below 70 a warning is added")
+    width: int = Field(description="the picture's width in pixels, after EXIF rotation")
+    height: int
+    words: list[OcrWordOut]
+
+
+class SpanBoxesOut(BaseModel):
+    flag: str = Field(description="catalogue id of the red flag or cue (see red_flags, green_flags)")
+    kind: Literal["red", "green"]
+    start: int = Field(description="character offsets of the evidence in ocr.text")
+    end: int
+    boxes: list[tuple[int, int, int, int]] = Field(
+        description="[x, y, w, h] of the words the evidence covers; one box per line"
+    )
+
+
+class ImageScoreResult(ScoreResult):
+    """A score of a picture: the score of its OCR text, what OCR read, and the evidence as boxes."""
+
+    ocr: OcrOut
+    spans: list[SpanBoxesOut] = Field(description="every red-flag and cue span, with its boxes")
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "API keys are configured and X-API-Key is missing or wrong"},
     413: {"model": ErrorResponse, "description": "the request body is over the configured limit"},

@@ -1,0 +1,165 @@
+"""POST /v1/score/image: a poster or screenshot (multipart upload) → OCR → the one scoring path.
+
+Decoding, OCR (a Tesseract process, 0.3-1.5 s) and scoring run in the thread pool, so the event
+loop stays free for /healthz and other requests meanwhile. The body limit of this route is
+TPPO_MAX_IMAGE_BYTES plus the multipart envelope (`middleware.IMAGE_BODY_OVERHEAD`, see
+`middleware.BodyLimit`); the picture itself is then held to TPPO_MAX_IMAGE_BYTES and
+TPPO_MAX_IMAGE_PIXELS.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from tppo_screen.config import Settings
+from tppo_screen.errors import ImageError
+from tppo_screen.images.scoring import ImageScore, score_image
+from tppo_screen.model.artifacts import Model
+from tppo_screen.serving.dependencies import AppMetrics, LoadedModel, key_guard
+from tppo_screen.serving.handlers import error_response
+from tppo_screen.serving.middleware import IMAGE_PATH
+from tppo_screen.serving.schemas import (
+    ERROR_RESPONSES,
+    ErrorResponse,
+    ImageScoreResult,
+    Language,
+    OcrOut,
+    OcrWordOut,
+    SpanBoxesOut,
+)
+
+STATUS = {"too_large": 413, "too_many_pixels": 413, "not_image": 415, "animated": 415, "ocr_failed": 503}
+CODES = {413: "payload_too_large", 415: "unsupported_media_type", 422: "unreadable_image", 503: "ocr_failed"}
+IMAGE_EXAMPLE: dict[str, Any] = {
+    "id": "poster-001",
+    "model_version": "default@3f2a9c1b",
+    "score": 0.9999,
+    "level": "high",
+    "thresholds": {"medium": 0.35, "high": 0.7},
+    "red_flags": [
+        {
+            "id": "passport_handling",
+            "severity": "high",
+            "label": "Paspor diurus atau ditahan perekrut",
+            "explanation": "Perekrut yang mengurus atau menyimpan paspor …",
+            "spans": [{"start": 77, "end": 91, "text": "paspor dibantu"}],
+            "weight": 1.21,
+        }
+    ],
+    "green_flags": [],
+    "top_terms": [{"term": "kamboja", "weight": 2.1}],
+    "reasons": {"raised": ["Paspor diurus atau ditahan perekrut: “paspor dibantu”"], "lowered": []},
+    "warnings": [],
+    "ocr": {
+        "text": "LOWONGAN KERJA KE KAMBOJA\nDicari admin CS, gaji 15jt/bulan\n"
+        "tanpa pengalaman, paspor dibantu\n…",
+        "confidence": 93.3,
+        "width": 900,
+        "height": 325,
+        "words": [{"text": "LOWONGAN", "box": [40, 47, 226, 32], "confidence": 96.1}],
+    },
+    "spans": [
+        {"flag": "passport_handling", "kind": "red", "start": 77, "end": 91, "boxes": [[426, 144, 286, 33]]}
+    ],
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"example": IMAGE_EXAMPLE}}},
+    401: ERROR_RESPONSES[401],
+    413: {
+        "model": ErrorResponse,
+        "description": "the picture is over TPPO_MAX_IMAGE_BYTES (default 10 MiB) or "
+        "TPPO_MAX_IMAGE_PIXELS (default 40 megapixels)",
+    },
+    415: {
+        "model": ErrorResponse,
+        "description": "not multipart/form-data, not a picture, a format other than JPEG, PNG, WebP "
+        "(or a still GIF), or an animated GIF",
+    },
+    422: {
+        "model": ErrorResponse,
+        "description": "no `file` field, an empty (0-byte) or cut-short file, or no text found in it",
+    },
+    503: {"model": ErrorResponse, "description": "OCR failed or took too long; try again"},
+}
+
+
+async def multipart_body(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        raise HTTPException(
+            415,
+            f"send the picture as multipart/form-data in the field `file` (got {media_type or 'none'}); "
+            "with curl: -F file=@poster.jpg",
+        )
+
+
+def router(settings: Settings) -> APIRouter:
+    """The image route, behind the API key when keys are configured."""
+    images = APIRouter(tags=["scoring"], dependencies=[*key_guard(settings), Depends(multipart_body)])
+
+    @images.post(IMAGE_PATH, response_model=ImageScoreResult, responses=RESPONSES)
+    async def score_picture(
+        file: Annotated[UploadFile, File(description="the picture: JPEG, PNG or WebP")],
+        model: LoadedModel,
+        metrics: AppMetrics,
+        id: Annotated[str | None, Form(description="your id for the picture; echoed back")] = None,  # noqa: A002
+        lang: Annotated[Language, Query(description="language of labels and warnings")] = "id",
+    ) -> Response:
+        """Score a job ad that arrives as a picture (a poster, a screenshot of a chat): the text is
+        read with OCR (Tesseract, Indonesian and English) and scored exactly as `POST /v1/score`
+        scores text, with a warning when OCR was unsure. Besides every field of that answer:
+        `ocr` (the text read, its confidence, each word's box) and `spans` (each red flag's and
+        cue's evidence as boxes on the picture, [x, y, w, h] in its pixels). Limits:
+        TPPO_MAX_IMAGE_BYTES (default 10 MiB) and TPPO_MAX_IMAGE_PIXELS (default 40 megapixels).
+        With curl: `curl -F file=@poster.jpg -F id=poster-001 http://127.0.0.1:8000/v1/score/image`."""
+        data = await file.read()
+        try:
+            scored = await run_in_threadpool(
+                score_image,
+                model,
+                data,
+                max_bytes=settings.max_image_bytes,
+                max_pixels=settings.max_image_pixels,
+                language=lang,
+            )
+        except ImageError as exc:
+            status = STATUS.get(exc.kind, 422)
+            details = [{"field": "file", "kind": exc.kind, "message": str(exc)}]
+            return error_response(status, CODES[status], str(exc), details)
+        result = image_result(model, id, scored)
+        metrics.observe(model.version, result.level, result.score, [hit.id for hit in result.red_flags])
+        return Response(result.model_dump_json(), media_type="application/json")
+
+    return images
+
+
+def image_result(model: Model, item_id: str | None, scored: ImageScore) -> ImageScoreResult:
+    """The response: the score's fields as `POST /v1/score` gives them, then `ocr` and `spans`."""
+    score, ocr = scored.score, scored.ocr
+    if score.score is None or score.level == "error":  # score_image refuses unusable text first
+        raise HTTPException(422, f"text cannot be scored: {score.error}")
+    return ImageScoreResult(
+        id=item_id,
+        model_version=model.version,
+        score=score.score,
+        level=score.level,
+        thresholds=model.thresholds,
+        red_flags=score.red_flags,
+        green_flags=score.green_flags,
+        top_terms=score.top_terms,
+        reasons=score.reasons,
+        warnings=score.warnings,
+        ocr=OcrOut(
+            text=ocr.text,
+            confidence=ocr.confidence,
+            width=ocr.width,
+            height=ocr.height,
+            words=[OcrWordOut(text=w.text, box=w.box, confidence=w.confidence) for w in ocr.words],
+        ),
+        spans=[
+            SpanBoxesOut(flag=s.flag, kind=s.kind, start=s.start, end=s.end, boxes=s.boxes)
+            for s in scored.spans
+        ],
+    )
