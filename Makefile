@@ -23,7 +23,7 @@ run: install ocr
 	$(BIN)/tppo-screen score data/samples/listings.csv -o out/listings.scored.csv --id-column id --top 8
 
 ## Run the test suite (installs headless Chromium for the browser tests if it is missing)
-test: install browser ocr
+test: install browser ocr postgres
 	$(BIN)/python -m pytest
 
 ## Install the Debian packages the browser tests drive: chromium, chromium-driver (and an emoji font)
@@ -31,6 +31,12 @@ browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  chromium chromium-driver fonts-noto-color-emoji)
+
+## Install PostgreSQL (Debian postgresql): the corrections-store tests start a throwaway server
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+	  ($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	  --no-install-recommends postgresql)
 
 ## Install Tesseract 5 with its Indonesian and English models (images: posters, screenshots)
 ocr:
@@ -84,4 +90,4 @@ clean:
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-.PHONY: install run test check browser ocr serve lint data model report lock clean help
+.PHONY: install run test check browser ocr postgres serve lint data model report lock clean help

@@ -81,6 +81,14 @@ def mask_people(text: str) -> str:
     return _TME.sub(lambda m: f"{m.group(1)}/<akun>", text)
 
 
+def mask_sent_ad(text: str) -> str:
+    """A real ad someone sent us (a correction, `tppo_screen.feedback`): contacts masked as in
+    `data/real/` (`mask_contacts`: every other character kept as written), plus person names
+    after honorifics or contact labels (`<nama>`) and handles (`@<akun>`)."""
+    text = _NAMED.sub(_mask_name, mask_contacts(text))
+    return HANDLE.sub(MASKED_HANDLE, text)
+
+
 # Invented company names for high-risk twins of real ads: a real advertiser's name must never
 # stand next to red flags we wrote into its ad. Built from words that are common in real
 # Indonesian company names, so the pseudonyms carry no label signal of their own.
