@@ -43,7 +43,22 @@ ocr:
 	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx ind || \
 	  ($(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	  tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng)
+	  tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core)
+
+## Install the fonts the OCR test set is drawn in: DejaVu, Liberation, Noto (and Noto Color Emoji)
+fonts:
+	@test -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf \
+	  -a -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf \
+	  -a -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf \
+	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
+	  ($(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	  fonts-dejavu-core fonts-liberation2 fonts-noto-core fonts-noto-color-emoji)
+
+## Render the poster test set (out/posters) and measure OCR accuracy per degradation and preprocessing
+ocr-accuracy: install ocr fonts
+	$(BIN)/python scripts/render_posters.py
+	nice -n 10 $(BIN)/python benchmarks/ocr_accuracy.py
 
 ## Serve the API and the trainers' demo page on http://127.0.0.1:8000/
 serve: install ocr
@@ -90,4 +105,4 @@ clean:
 help:
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$1,t,":"); printf "  make %-8s %s\n", t[1], doc}; doc=""}' $(MAKEFILE_LIST)
 
-.PHONY: install run test check browser ocr postgres serve lint data model report lock clean help
+.PHONY: install run test check browser ocr fonts ocr-accuracy postgres serve lint data model report lock clean help
