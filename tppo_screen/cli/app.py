@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tppo_screen.cli import check, corpus, score, serve, training
+from tppo_screen.cli import check, corpus, drift, score, serve, training
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -42,6 +42,9 @@ app.command(short_help="Train a model with grouped cross-validation; write it wi
 )
 app.command(short_help="Metrics of a model on labelled ads; --report writes a readable report.")(
     training.evaluate
+)
+app.command(short_help="Compare a batch's scores and red flags with the training corpus (PSI, plot).")(
+    drift.drift
 )
 app.command(short_help="Serve the REST API and the trainers' demo page.")(serve.serve)
 app.add_typer(corpus.app, name="corpus", help="Build the training corpus and the demo gallery (offline).")

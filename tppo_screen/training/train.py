@@ -35,6 +35,7 @@ from tppo_screen.training.evaluate import (
     compute_metrics,
     labels_to_target,
 )
+from tppo_screen.training.feedback import Corrections, merge_corrections
 
 logger = logging.getLogger(__name__)
 PARAM_KEYS = (
@@ -181,15 +182,15 @@ def train(
     folds: int = 5,
     overrides_path: Path = DEFAULT_OVERRIDES,
     catalogue_path: Path | None = None,
+    feedback: Corrections | None = None,
 ) -> tuple[Pipeline, ModelCard]:
     """Cross-validate, choose thresholds, fit on all rows; return the pipeline and its card.
-    The red-flag catalogue (default: the shipped one) becomes part of the model. `test_path`
-    and `real_test_path` (the corpus's held-out split and the real-world test split) are only
-    scored, with the thresholds already chosen, and their metrics go in the card."""
-    frame = read_labelled(data_path)
+    The red-flag catalogue (default: the shipped one) becomes part of the model; corrections
+    (`feedback`: `training.feedback`) join the data. `test_path` and `real_test_path` (the corpus's
+    held-out split and the real-world test split) are only scored; their metrics go in the card."""
+    frame, feedback_facts = read_training_data(data_path, feedback)
     y = check_training_frame(frame, str(data_path))
-    overrides = load_overrides(overrides_path)
-    catalogue = load_catalogue(catalogue_path)
+    overrides, catalogue = load_overrides(overrides_path), load_catalogue(catalogue_path)
     groups = split_groups(frame)
     logger.info("%d ads (%d high-risk) in %d groups", len(y), y.sum(), len(set(groups)))
     weights = read_weights(frame, str(data_path))
@@ -209,7 +210,7 @@ def train(
     }
     pipeline = fit_pipeline(build_pipeline(overrides, catalogue), frame["text"].tolist(), y, weights)
     logger.info("final model fitted on %d ads", len(y))
-    data = _data_facts(data_path, y)
+    data = _data_facts(data_path, y, feedback_facts)
     for key, path in (("test", test_path), ("real_test", real_test_path)):
         if path is not None:
             metrics[key] = held_out_metrics(pipeline, path, thresholds)
@@ -242,15 +243,27 @@ CARD_NOTES = [
 ]
 
 
-def _data_facts(data_path: Path, y: np.ndarray) -> dict[str, Any]:
-    """What the card says about the training file: name, hash and counts per label."""
-    return {
+def read_training_data(
+    data_path: Path, feedback: Corrections | None
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """The labelled training file, with the corrections merged in when given (and their facts)."""
+    frame = read_labelled(data_path)
+    if feedback is None:
+        return frame, None
+    return merge_corrections(frame, feedback)
+
+
+def _data_facts(data_path: Path, y: np.ndarray, feedback: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the card says about the training file: name, hash and counts per label (of the
+    corrections too, under `feedback`, when there were any)."""
+    facts = {
         "file": Path(data_path).name,
         "sha256": sha256_file(Path(data_path)),
         "rows": len(y),
         "high_risk": int(y.sum()),
         "legit": int(len(y) - y.sum()),
     }
+    return facts if feedback is None else {**facts, "feedback": feedback}
 
 
 def _overrides_facts(overrides: dict[str, str]) -> dict[str, Any]:

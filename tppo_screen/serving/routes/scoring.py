@@ -86,11 +86,12 @@ def score_items(
     items: Sequence[ScoreRequestShape | BatchItemShape],
     lang: Language,
 ) -> list[ScoreResult]:
-    """Score the `text` of each item; each result echoes the item's `id`. Counts the levels."""
+    """Score the `text` of each item; each result echoes the item's `id`. Counts the levels,
+    scores and red flags (`ApiMetrics.observe`)."""
     scores = score_texts(model, [item.text for item in items], language=lang)
     results = [_result(model, item.id, score) for item, score in zip(items, scores, strict=True)]
     for result in results:
-        metrics.scored.labels(result.level).inc()
+        metrics.observe(model.version, result.level, result.score, (flag.id for flag in result.red_flags))
     return results
 
 
