@@ -174,7 +174,7 @@ def test_contact_keys_normalise_numbers_and_ignore_masked_ones() -> None:
     assert dotted == {"tg:lpk.hanbit_jaya", "mail:hrd@lpk-hanbit.id", "tg:lpk_hanbit"}
 
 
-def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_path: Path) -> None:
+def test_campaigns_join_ads_that_share_a_specific_contact(tiny_model: Model, tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
             "id": ["a", "b", "c", "d"],
@@ -186,23 +186,14 @@ def test_link_contacts_groups_ads_that_share_any_contact(tiny_model: Model, tmp_
             ],
         }
     )
-    options = BatchOptions(link_contacts=True, chunk_rows=2)
+    options = BatchOptions(campaigns=True, chunk_rows=2)
     summary = score_file(tiny_model, _write(frame, tmp_path / "in.csv"), tmp_path / "out.csv", options)
     scored = _read(tmp_path / "out.csv")
-    assert scored["contact_group"].tolist() == ["c1", "c1", "c1", ""]
-    assert list(scored.columns)[-2:] == ["contact_group", "error"]
-    assert summary.contact_groups["c1"][0] == 3
-    assert summary.contacts is not None and "tg:rekrut_asia" in summary.contacts.contacts_of_group("c1")
-
-
-def test_groups_join_through_later_rows_and_are_named_after_their_first_row() -> None:
-    from tppo_screen.batch.contacts import ContactGroups
-
-    keys = [(2, {"tel:1"}), (3, {"tg:a"}), (4, {"mail:x"}), (5, {"tg:a", "tel:1"}), (7, {"mail:y"})]
-    groups = ContactGroups(keys)  # row 5 joins rows 2 and 3; rows 1, 4, 6 and 7 share nothing
-    assert groups.names(1, 8) == ["", "c2", "c2", "", "c2", "", "", ""]
-    assert groups.names(3, 2) == ["c2", ""]
-    assert groups.contacts_of_group("c2") == ["tel:1", "tg:a"]
+    assert scored["campaign"].tolist() == ["c0001", "c0001", "c0001", ""]
+    columns = list(scored.columns)
+    assert columns[columns.index("red_flags") + 1 :][:2] == ["campaign", "campaign_size"]
+    [campaign] = summary.campaigns
+    assert campaign.size == 3 and "@re…" in campaign.contacts
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Connected components: the one helper that joins linked items into groups.
 
 Used by the corpus (near-duplicate groups that must not straddle a split) and by batch scoring
-(ads that share a contact). Items are numbered 0..n-1; links are pairs of item numbers.
+(campaigns of ads). Items are numbered 0..n-1; links are pairs of item numbers.
 """
 
 from __future__ import annotations

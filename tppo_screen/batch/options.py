@@ -20,7 +20,7 @@ class BatchOptions:
     them). Formats come from the file names unless `input_format`/`output_format` say. Rows below
     `min_level` are left out of the output (error rows are always kept); `explain` adds
     top_terms; malformed lines go to `errors_file` (default: OUTPUT.errors.csv). With
-    `link_contacts` a first pass over the file links ads sharing a contact. `workers` > 1 scores
+    `campaigns` a first pass groups ads into campaigns (`batch.campaigns`). `workers` > 1 scores
     chunks of `chunk_rows` rows in that many processes; `engine="dask"` sends them to the
     dask.distributed cluster at `scheduler` (default: a LocalCluster of `workers` processes),
     waiting at most `scheduler_timeout` seconds to reach it. In CSV/TSV output (and the errors
@@ -34,7 +34,7 @@ class BatchOptions:
     min_level: str = "low"
     explain: bool = False
     errors_file: Path | None = None
-    link_contacts: bool = False
+    campaigns: bool = False  # --campaigns (alias --link-contacts): campaign, campaign_size
     workers: int = 1
     engine: str = "local"
     scheduler: str | None = None

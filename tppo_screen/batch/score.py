@@ -4,8 +4,8 @@ streamed in chunks with constant memory, every input row and column kept in orde
 `score_file(model, source, output, options)` is the whole job: it reads `source` in chunks
 through `tables.read_chunks` (malformed lines are not scored but go to an errors file with their
 line numbers), scores each chunk through `scoring.score_frame` (the same path as every other
-caller) on the engine the options name (`engines`), optionally links ads sharing a contact
-(`contacts`), and writes through `tables.TableWriter`, whose output appears only when the job is
+caller) on the engine the options name (`engines`), optionally groups ads into campaigns
+(`campaigns`), and writes through `tables.TableWriter`, whose output appears only when the job is
 complete. It returns a `BatchSummary`.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from tppo_screen.batch.contacts import ContactGroups, link_contacts
+from tppo_screen.batch.campaigns import Campaign, CampaignTally, find_campaigns
 from tppo_screen.batch.engines import in_order, scorer
 from tppo_screen.batch.options import BatchOptions
 from tppo_screen.errors import InputError
@@ -62,8 +62,8 @@ class BatchSummary:
         default_factory=list
     )  # score, -row, id, level, text
     seconds: float = 0.0
-    contact_groups: dict[str, list[float]] = field(default_factory=dict)  # group -> [ads, max score]
-    contacts: ContactGroups | None = None
+    campaigns: list[Campaign] = field(default_factory=list)  # --campaigns: the largest risky first
+    campaign_tally: CampaignTally | None = None
     output: Path | None = None
     errors_file: Path | None = None
     report: ReadReport = field(default_factory=ReadReport)
@@ -86,9 +86,9 @@ def score_file(
     out_fmt, out_gz = detect_format(output, options.output_format)
     summary = BatchSummary(output=output)
     started = time.perf_counter()
-    if options.link_contacts:
+    if options.campaigns:
         first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows)
-        summary.contacts = link_contacts(first_pass, options.text_column)
+        summary.campaign_tally = CampaignTally(find_campaigns(first_pass, options.text_column))
     chunks = _checked(read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows), options)
     with TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES, options.keep_formulas) as writer:
         columns = _score_chunks(model, chunks, writer, summary, options, progress)
@@ -96,6 +96,7 @@ def score_file(
             summary.errors_file = write_bad_lines(summary.report, errors_file, options.keep_formulas)
         writer.commit(_output_columns(columns, options))
     summary.seconds = time.perf_counter() - started
+    summary.campaigns = summary.campaign_tally.campaigns() if summary.campaign_tally else []
     summary.riskiest.sort(reverse=True)
     return summary
 
@@ -121,8 +122,8 @@ def _score_chunks(
             elif writer.fmt != "jsonl":
                 _refuse_late_columns(chunk, columns, summary.rows, options.chunk_rows)
             scored = pending.result()
-            if summary.contacts is not None:
-                _add_contact_groups(summary, scored)
+            if summary.campaign_tally is not None:
+                summary.campaign_tally.add(summary.rows + 1, scored, options.text_column, options.id_column)
             _tally(summary, scored, options)
             kept = scored[scored["risk_level"].isin(keep)]
             writer.write(kept)
@@ -151,7 +152,7 @@ def _refuse_late_columns(chunk: pd.DataFrame, columns: list[str], rows_before: i
 def _output_columns(columns: list[str] | None, options: BatchOptions) -> list[str]:
     """The output's header when no row was written."""
     out = [*(columns or [options.text_column]), "risk_score", "risk_level", "red_flags"]
-    out += ["contact_group"] if options.link_contacts else []
+    out += ["campaign", "campaign_size"] if options.campaigns else []
     return out + (["top_terms", "error"] if options.explain else ["error"])
 
 
@@ -169,18 +170,6 @@ def _checked(chunks: Iterator[pd.DataFrame], options: BatchOptions) -> Iterator[
                         f"no column {column!r} in the input; columns found: {found}. Name it with {option}."
                     )
         yield chunk
-
-
-def _add_contact_groups(summary: BatchSummary, scored: pd.DataFrame) -> None:
-    assert summary.contacts is not None
-    names = summary.contacts.names(summary.rows + 1, len(scored))
-    scored.insert(list(scored.columns).index("red_flags") + 1, "contact_group", names)
-    for name, score in zip(names, scored["risk_score"], strict=True):
-        if name:
-            seen = summary.contact_groups.setdefault(name, [0, 0.0])
-            seen[0] += 1
-            if score == score:  # not NaN
-                seen[1] = max(seen[1], float(score))
 
 
 def _tally(summary: BatchSummary, scored: pd.DataFrame, options: BatchOptions) -> None:

@@ -34,7 +34,9 @@ def drift(
         Path,
         typer.Option(help="Where the reference's profile is cached, per model and corpus file (SHA-256)."),
     ] = ROOT / "out" / "drift",
-    top: Annotated[int, typer.Option(min=1, help="Red flags to list, those that changed most first.")] = 10,
+    top: Annotated[
+        int, typer.Option(min=1, help="Red flags to list, largest change first (in standard errors).")
+    ] = 10,
 ) -> None:
     """Compare a batch with the training corpus: the population stability index (PSI) of the
     risk score over the deciles of the corpus's scores (< 0.1 stable, 0.1–0.25 watch, > 0.25
@@ -75,8 +77,9 @@ def _print_report(report: dict[str, Any], top: int) -> None:
         table.add_row(level, *(f"{levels[side].get(level, 0.0):.1%}" for side in ("reference", "batch")))
     out.print(table)
     flags = report["flags"]
-    table = Table("red flag", "training corpus", "this batch", "ratio", box=None)
+    table = Table("red flag", "training corpus", "this batch", "ratio", "change (SE)", box=None)
     for row in flags[:top]:
         ratio = "new" if row["ratio"] is None else f"{row['ratio']:.2f}×"
-        table.add_row(shown(row["flag"]), f"{row['reference_rate']:.1%}", f"{row['rate']:.1%}", ratio)
+        rates = f"{row['reference_rate']:.1%}", f"{row['rate']:.1%}"
+        table.add_row(shown(row["flag"]), *rates, ratio, f"{row['change_se']:.1f}")
     out.print(table)

@@ -55,12 +55,16 @@ ErrorsOption = Annotated[
     Path | None,
     typer.Option("--errors", help="Where malformed lines go (default: OUTPUT.errors.csv beside the output)."),
 ]
-LinkContactsOption = Annotated[
+CampaignsOption = Annotated[
     bool,
     typer.Option(
+        "--campaigns",
         "--link-contacts",
-        help="Add contact_group: ads sharing a phone/WhatsApp number, Telegram handle or e-mail "
-        "(recruiters re-post one offer with new wording). Reads the input twice.",
+        help="Add campaign and campaign_size: ads that are one offer re-posted with new numbers, cities "
+        "or names (the same template), or that share a contact found in at most 10 ads (or share one "
+        "and look alike). A number re-used across many ads joins nothing by itself. Ads alone get an "
+        "empty campaign and size 1. The summary lists the largest risky campaigns with their "
+        "template. Reads the input twice. (--link-contacts is the old name.)",
     ),
 ]
 WorkersOption = Annotated[int, typer.Option(min=1, help="Processes to score with on this machine.")]
@@ -98,7 +102,7 @@ def score(
     min_level: MinLevelOption = "low",
     explain: ExplainOption = False,
     errors: ErrorsOption = None,
-    link_contacts: LinkContactsOption = False,
+    campaigns: CampaignsOption = False,
     workers: WorkersOption = 1,
     engine: EngineOption = "local",
     scheduler: SchedulerOption = None,
@@ -129,7 +133,7 @@ def score(
             min_level=min_level.lower(),
             explain=explain,
             errors_file=errors,
-            link_contacts=link_contacts,
+            campaigns=campaigns,
             workers=workers,
             engine=engine.lower(),
             scheduler=scheduler,
@@ -182,7 +186,7 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
         common = ", ".join(f"{shown(flag)} {count:,}" for flag, count in summary.flags.most_common(5))
         out.print(f"most frequent red flags: {common}", soft_wrap=True)
     _warn_about_reading(summary)
-    _print_contact_groups(summary)
+    _print_campaigns(summary)
     _print_riskiest(summary, id_column)
 
 
@@ -198,17 +202,20 @@ def _warn_about_reading(summary: BatchSummary) -> None:
         err.print(f"[yellow]warning:[/] {shown(report.describe())}; they are in {where}", soft_wrap=True)
 
 
-def _print_contact_groups(summary: BatchSummary) -> None:
-    if not summary.contact_groups or summary.contacts is None:
+def _print_campaigns(summary: BatchSummary, shown_campaigns: int = 5) -> None:
+    """The campaigns with the most high- and medium-risk ads: counts, contacts, template."""
+    if not summary.campaigns:
         return
-    groups = sorted(summary.contact_groups.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
-    table = Table(
-        "contact_group", "ads", "highest risk", "shared contacts", title="largest contact groups", box=None
-    )
-    for name, (ads, highest) in groups:
-        shared = ", ".join(summary.contacts.contacts_of_group(name)[:3])
-        table.add_row(shown(name), f"{int(ads):,}", f"{highest:.3f}", shown(shared))
-    out.print(table)
+    found = summary.campaign_tally.count if summary.campaign_tally else len(summary.campaigns)
+    out.print(f"largest risky campaigns ({found:,} campaigns of 2+ ads; column campaign):")
+    for campaign in summary.campaigns[:shown_campaigns]:
+        template = campaign.template if len(campaign.template) <= 140 else campaign.template[:139] + "…"
+        contacts = f" · contacts {', '.join(campaign.contacts[:3])}" if campaign.contacts else ""
+        counts = f"{campaign.high:,} high, {campaign.medium:,} medium, highest {campaign.max_score:.3f}"
+        out.print(
+            f"  [bold]{campaign.id}[/]  {campaign.size:,} ads ({counts}){shown(contacts)}", soft_wrap=True
+        )
+        out.print(f"    {shown(template)}", soft_wrap=True, highlight=False)
 
 
 def _print_riskiest(summary: BatchSummary, id_column: str | None) -> None:

@@ -117,7 +117,9 @@ def reference_profile(model: Model, path: Path, text_column: str, cache_dir: Pat
 def compare(reference: Profile, batch: pd.DataFrame, min_count: int = 5) -> dict[str, Any]:
     """The drift report of scored rows `batch` against `reference`: PSI with its reading, the
     shares per reference decile, the risk-level shares, and per red flag (seen at least
-    `min_count` times on either side) the two rates and their ratio, largest change first."""
+    `min_count` times on either side) the two rates, their ratio, and the change in standard
+    errors of a batch this size (`change_se`: the order, so that a small batch's noise in a rare
+    flag does not come first)."""
     new = profile_of(batch, np.asarray(reference.edges))
     value = psi(np.asarray(reference.shares), np.asarray(new.shares))
     flags: list[dict[str, Any]] = []
@@ -129,9 +131,11 @@ def compare(reference: Profile, batch: pd.DataFrame, min_count: int = 5) -> dict
         flags.append(
             {"flag": flag, "reference_rate": round(ref_rate, 4), "rate": round(new_rate, 4), "ratio": ratio}
         )
-    flags.sort(key=lambda f: -abs(np.log(max(f["ratio"], FLOOR))) if f["ratio"] is not None else -np.inf)
-    for f in flags:
+    for f in flags:  # how many standard errors of a batch this size the rate moved
+        spread = np.sqrt(max(f["reference_rate"] * (1 - f["reference_rate"]), 1 / new.rows) / new.rows)
+        f["change_se"] = round(float(abs(f["rate"] - f["reference_rate"]) / spread), 2)
         f["ratio"] = None if f["ratio"] is None else round(f["ratio"], 3)
+    flags.sort(key=lambda f: (-f["change_se"], f["flag"]))
     return {
         "rows": new.rows,
         "reference_rows": reference.rows,
@@ -158,7 +162,7 @@ def plot(report: dict[str, Any], path: Path, top: int = 12) -> Path:
     left.bar(x + 0.2, bins["batch"], width=0.4, color="#c0392b", label="this batch")
     edges = [0.0, *bins["edges"], 1.0]
     left.set_xticks(
-        x, [f"{a:.2f}–{b:.2f}" for a, b in zip(edges, edges[1:], strict=False)], rotation=60, fontsize=7
+        x, [f"{a:.2g}–{b:.2g}" for a, b in zip(edges, edges[1:], strict=False)], rotation=60, fontsize=7
     )
     left.set(
         xlabel="risk score, in deciles of the training corpus's scores",
