@@ -125,6 +125,6 @@ def campaigns(rows: list[tuple[str, int, int, int]], names: dict[str, str], titl
     )
     ax.invert_yaxis()
     ax.set_title(title, loc="left")
-    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    ax.legend(loc="lower right", fontsize="small", ncols=3, bbox_to_anchor=(1, 1.0), frameon=False)
     _plain(ax)
     return png(fig)

@@ -168,7 +168,14 @@ def _entry(model: Model, flag: str) -> Any:
 def _campaigns(page: Page, campaigns: list[Any]) -> None:
     if not campaigns:
         return
-    risky = sorted(campaigns, key=lambda c: (-(c.high + c.medium), -c.size, -c.max_score))[:TOP_CAMPAIGNS]
+    risky = [c for c in campaigns if c.high + c.medium]
+    risky = sorted(risky, key=lambda c: (-c.high, -(c.high + c.medium), -c.size, -c.max_score))[
+        :TOP_CAMPAIGNS
+    ]
+    if not risky:
+        note = page.t("no_risky_campaigns").format(count=len(campaigns))
+        page.section("campaigns", page.t("campaigns"), f"<p>{_e(note)}</p>")
+        return
     bars = [(str(c.id), int(c.size), int(c.high), int(c.medium)) for c in risky]
     image = page.chart(
         "campaigns.png", charts.campaigns(bars, _level_names(page), page.t("campaigns")), page.t("campaigns")
@@ -183,11 +190,12 @@ def _campaign(page: Page, campaign: Any) -> str:
     contacts = ", ".join(_e(c) for c in campaign.contacts) or "–"
     samples = ", ".join(_e(s) for s in list(campaign.sample_ids)[:8])
     return (
-        f'<article class="campaign"><h3>{_e(campaign.id)} · {int(campaign.size):,} {page.t("ads")} · '
+        f'<article class="campaign lv-{"high" if campaign.high else "medium"}">'
+        f"<h3>{_e(campaign.id)} · {int(campaign.size):,} {page.t('ads')} · "
         f"{page.t('level_high')} {int(campaign.high):,} · "
         f"{page.t('level_medium')} {int(campaign.medium):,} · "
         f"{page.t('max_score')} {float(campaign.max_score):.3f}</h3>"
-        f'<p class="template">{template}</p><p><b>{page.t("contacts")}:</b> {contacts}</p>'
+        f'<p class="template">{template}</p><p><b>{page.t("contact")}:</b> {contacts}</p>'
         f"<p><b>{page.t('examples')}:</b> {samples}</p>"
         + (f"<details><summary>{page.t('links')}</summary><ul>{links}</ul></details>" if links else "")
         + "</article>"
@@ -290,7 +298,8 @@ def _riskiest(page: Page, model: Model, tally: ReportTally) -> None:
         return
     explained = score_texts(model, [row.text for row in rows], top_k=0, language=page.language)
     items = "".join(
-        _risky_row(page, row, result.red_flags) for row, result in zip(rows, explained, strict=True)
+        _risky_row(page, row, result.red_flags, tally.repeats.get(row.text, 0))
+        for row, result in zip(rows, explained, strict=True)
     )
     page.section("riskiest", page.t("riskiest"), f"<p>{page.t('riskiest_note')}</p>{_legend(page)}", items)
 
@@ -303,8 +312,9 @@ def _legend(page: Page) -> str:
     return f'<ul class="legend">{marks}</ul>'
 
 
-def _risky_row(page: Page, row: RiskyRow, hits: list[FlagHit]) -> str:
+def _risky_row(page: Page, row: RiskyRow, hits: list[FlagHit], repeats: int) -> str:
     meta = [f"{page.t('row')} {row.row:,}", row.source, row.date]
+    meta += [page.t("repeats").format(count=repeats)] if repeats else []
     name = "" if row.name == str(row.row) else row.name
     flags = "".join(
         f'<li><span class="sev sev-{hit.severity}">{_e(page.t("sev_" + hit.severity))}</span> '

@@ -28,14 +28,16 @@ TEXT: dict[str, dict[str, str]] = {
         "campaigns_note": "Iklan yang menawarkan hal yang sama (templat yang sama, bagian yang berubah "
         "ditandai ‹…›), digabung hanya bila kaitannya spesifik.",
         "max_score": "skor tertinggi",
+        "no_risky_campaigns": "{count:,} kampanye ditemukan, tidak satu pun berisi iklan berisiko sedang "
+        "atau tinggi.",
         "examples": "contoh",
         "links": "mengapa digabung",
-        "contacts": "Kontak yang muncul di beberapa iklan",
+        "contacts": "Kontak yang muncul di beberapa iklan berisiko",
         "contact": "kontak (disamarkan)",
-        "no_contacts": "Tidak ada nomor, akun atau e-mail yang muncul di lebih dari satu iklan.",
+        "no_contacts": "Tidak ada nomor, akun atau e-mail yang muncul di lebih dari satu iklan berisiko.",
         "contacts_note": "Nomor telepon/WhatsApp, akun Telegram dan e-mail yang sama di lebih dari satu "
-        "iklan, yang paling banyak di iklan berisiko tinggi lebih dulu. Disamarkan sebagian di sini; "
-        "lengkap di berkas hasil.",
+        "iklan berisiko sedang atau tinggi, yang paling banyak di iklan berisiko tinggi lebih dulu. "
+        "Disamarkan sebagian di sini; lengkap di berkas hasil.",
         "contacts_pruned": "Berkas ini memiliki sangat banyak kontak: kontak yang muncul di satu iklan saja "
         "dibuang dari hitungan di tengah jalan, jadi jumlahnya bisa sedikit kurang.",
         "time": "Risiko dari waktu ke waktu",
@@ -49,6 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "riskiest_note": "Kata-kata yang memicu setiap tanda bahaya ditandai di teks iklan.",
         "no_flags_row": "Tidak ada tanda bahaya dari katalog; skor datang dari kata-kata iklan.",
         "row": "baris",
+        "repeats": "teks yang sama di {count:,} baris lain",
         "footer": "Dibuat oleh tppo-screen. Alat penyaring, bukan putusan: setiap iklan yang ditandai perlu "
         "diperiksa manusia sebelum ditindaklanjuti.",
     },
@@ -75,13 +78,15 @@ TEXT: dict[str, dict[str, str]] = {
         "campaigns_note": "Ads that are the same offer (one template, the varying parts marked ‹…›), "
         "joined only where the link is specific.",
         "max_score": "highest score",
+        "no_risky_campaigns": "{count:,} campaigns found, none with an ad at medium or high risk.",
         "examples": "examples",
         "links": "why they are joined",
-        "contacts": "Contacts found in several ads",
+        "contacts": "Contacts found in several risky ads",
         "contact": "contact (masked)",
-        "no_contacts": "No number, handle or e-mail appears in more than one ad.",
-        "contacts_note": "The same phone/WhatsApp number, Telegram handle or e-mail in more than one ad, "
-        "those in most high-risk ads first. Partly masked here; in full in the output file.",
+        "no_contacts": "No number, handle or e-mail appears in more than one risky ad.",
+        "contacts_note": "The same phone/WhatsApp number, Telegram handle or e-mail in more than one ad at "
+        "medium or high risk, those in most high-risk ads first. Partly masked here; in full in the "
+        "output file.",
         "contacts_pruned": "This file has very many contacts: contacts seen in one ad only were dropped "
         "from the tally on the way, so counts may be slightly low.",
         "time": "Risk over time",
@@ -95,6 +100,7 @@ TEXT: dict[str, dict[str, str]] = {
         "riskiest_note": "The words that fired each red flag are marked in the ad's text.",
         "no_flags_row": "No red flag of the catalogue; the score comes from the ad's words.",
         "row": "row",
+        "repeats": "the same text in {count:,} more rows",
         "footer": "Made by tppo-screen. A screening aid, not a verdict: every flagged ad needs a person to "
         "check it before anything is done.",
     },
@@ -129,8 +135,8 @@ code { font: .85em ui-monospace, "DejaVu Sans Mono", monospace; color: var(--mut
 .sev-low.sev { background: var(--low-bg); color: var(--low); }
 .risky, .campaign { border: 1px solid var(--line); border-left: 6px solid var(--line); border-radius: 8px;
   padding: .75rem; margin: .75rem 0; page-break-inside: avoid; }
-.risky.lv-high, .campaign { border-left-color: var(--high); }
-.risky.lv-medium { border-left-color: var(--medium); }
+.risky.lv-high, .campaign.lv-high { border-left-color: var(--high); }
+.risky.lv-medium, .campaign.lv-medium { border-left-color: var(--medium); }
 .ad-text { white-space: pre-wrap; background: var(--wash); border-radius: 6px; padding: .6rem;
   line-height: 1.8; }
 .template { white-space: pre-wrap; background: var(--wash); border-radius: 6px; padding: .6rem; }

@@ -83,6 +83,7 @@ class ReportTally:
     contacts: dict[str, ContactSeen] = field(default_factory=dict)
     contacts_pruned: bool = False
     riskiest: list[tuple[float, int, RiskyRow]] = field(default_factory=list)  # a min-heap
+    repeats: dict[str, int] = field(default_factory=dict)  # text of a kept row -> later rows with it
     _resolved: bool = False
 
     def observe(self, scored: pd.DataFrame, offset: int) -> None:
@@ -132,15 +133,19 @@ class ReportTally:
             self.sources[name, level] += 1
 
     def _count_contacts(self, texts: list[object], levels: np.ndarray, scores: np.ndarray) -> None:
-        for text, level, score in zip(texts, levels, scores, strict=True):
-            if not isinstance(text, str) or level == "error":
+        """The contacts of the medium and high rows only: finding contacts costs about as much as
+        scoring (five regular expressions over the whole ad), and the risky rows are the ones whose
+        contacts an analyst follows."""
+        for i in np.flatnonzero((levels == "high") | (levels == "medium")):
+            text = texts[i]
+            if not isinstance(text, str):
                 continue
             for key in contact_keys(text):
                 seen = self.contacts.setdefault(key, ContactSeen())
                 seen.ads += 1
-                seen.high += level == "high"
-                seen.medium += level == "medium"
-                seen.max_score = max(seen.max_score, float(score))
+                seen.high += levels[i] == "high"
+                seen.medium += levels[i] == "medium"
+                seen.max_score = max(seen.max_score, float(scores[i]))
         if len(self.contacts) > MAX_CONTACTS:
             self.contacts = {key: seen for key, seen in self.contacts.items() if seen.ads > 1}
             self.contacts_pruned = True
@@ -148,35 +153,51 @@ class ReportTally:
     def _keep_riskiest(
         self, scored: pd.DataFrame, texts: list[object], levels: np.ndarray, scores: np.ndarray, offset: int
     ) -> None:
+        """Merge the chunk's rows into the top-k (ties: the earlier row); an ad whose text is
+        already kept is not listed again but counted in `repeats`."""
         if not self.keep:
             return
-        floor = self.riskiest[0][0] if len(self.riskiest) >= self.keep else -1.0
-        for position in np.flatnonzero((levels != "error") & (scores > floor)):
-            row = offset + int(position) + 1
-            item = (float(scores[position]), -row, self._risky(scored, texts, int(position), row))
+        valid = np.flatnonzero(levels != "error")
+        order = valid[np.lexsort((valid, -scores[valid]))]  # by score desc, then row
+        cells = {
+            column: scored[column].tolist() if column else None
+            for column in (self.id_column, self.source_column, self.date_column)
+        }
+        for position in order.tolist():
+            row = offset + position + 1
+            item = (float(scores[position]), -row)
+            full = len(self.riskiest) >= self.keep
+            if full and item[0] < self.riskiest[0][0]:
+                break  # the rest of the chunk scores lower still
+            text = str(texts[position])[:TEXT_LIMIT]
+            if text in self.repeats:  # the same ad re-posted: listed once, counted
+                self.repeats[text] += 1
+                continue
+            if full and item <= self.riskiest[0][:2]:
+                continue
+            risky = RiskyRow(
+                score=item[0],
+                row=row,
+                name=_cell(cells[self.id_column], position) or str(row),
+                level=str(levels[position]),
+                text=text,
+                source=_cell(cells[self.source_column], position),
+                date=_cell(cells[self.date_column], position),
+            )
             if len(self.riskiest) < self.keep:
-                heapq.heappush(self.riskiest, item)
-            elif item[:2] > self.riskiest[0][:2]:
-                heapq.heapreplace(self.riskiest, item)
-
-    def _risky(self, scored: pd.DataFrame, texts: list[object], position: int, row: int) -> RiskyRow:
-        def cell(column: str | None) -> str:
-            value = scored[column].iloc[position] if column else ""
-            return "" if value is None or value != value else str(value)
-
-        return RiskyRow(
-            score=float(scored["risk_score"].iloc[position]),
-            row=row,
-            name=cell(self.id_column) or str(row),
-            level=str(scored["risk_level"].iloc[position]),
-            text=str(texts[position])[:TEXT_LIMIT],
-            source=cell(self.source_column),
-            date=cell(self.date_column),
-        )
+                heapq.heappush(self.riskiest, (*item, risky))
+            else:
+                self.repeats.pop(heapq.heapreplace(self.riskiest, (*item, risky))[2].text, None)
+            self.repeats[text] = 0
 
     def riskiest_rows(self) -> list[RiskyRow]:
         """The riskiest rows kept, highest score first (ties: earlier row first)."""
         return [item[2] for item in sorted(self.riskiest, key=lambda item: item[:2], reverse=True)]
+
+
+def _cell(values: list[object] | None, position: int) -> str:
+    value = None if values is None else values[position]
+    return "" if value is None or value != value else str(value)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
