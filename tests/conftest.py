@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,16 @@ from tppo_screen.training.train import train
 
 ASSETS = Path(__file__).parent / "assets"
 TINY = ASSETS / "tiny.csv"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_feedback_store() -> Iterator[None]:
+    """Apps and servers started by the tests record no corrections unless a test gives them a
+    store (TPPO_FEEDBACK_DB): the default store is a file under data/, not the tests' to write."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TPPO_FEEDBACK_DB", os.environ.get("TPPO_FEEDBACK_DB", "off"))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,19 @@ server (Debian `postgresql`, `make postgres`; started here in a temporary direct
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from tests.postgres import postgres_server
+from tests.servers import Server
 from tppo_screen.errors import FeedbackError, InputError
 from tppo_screen.feedback.schema import VERSION_TABLE, metadata
 from tppo_screen.feedback.store import COLUMNS, Correction, FeedbackStore, ad_id_for, open_store, store_url
@@ -115,3 +120,158 @@ def test_the_migrations_build_the_schema_the_code_expects(new_store_url: str) ->
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+# --- the API, through real uvicorn servers with two workers sharing one store ----------------
+
+TPPO = str(Path(sys.executable).parent / "tppo-screen")
+KEYS = {"alice": "k-alice-1", "bob": "k-bob-2", "carol": "k-carol-3", "dave": "k-dave-4"}
+ADMIN = "k-admin-9"
+CLIENTS = 32
+ADS = 12  # each client posts these ids; 8 clients share each key
+
+
+def serve_feedback(model: Path, url: str, *extra: str) -> Server:
+    env = {
+        "TPPO_FEEDBACK_DB": url,
+        "TPPO_API_KEYS": ",".join(f"{name}:{key}" for name, key in KEYS.items()),
+        "TPPO_ADMIN_KEYS": f"boss:{ADMIN}",
+    }
+    return Server([TPPO, "serve", "--model", str(model), *extra], env).wait_ready()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path
+) -> Iterator[dict[str, Any]]:
+    """A two-worker server on a new store (SQLite file or PostgreSQL database); the restart test
+    replaces the server, so tests read it from this dict."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'feedback.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url").new_database()
+    running = {"url": url, "server": serve_feedback(tiny_model_path, url, "--workers", "2")}
+    yield running
+    running["server"].stop()
+
+
+def _client(server: Server, n: int) -> tuple[list[tuple[str, int, int, bool]], dict[str, Any]]:
+    """Client `n`: every ad once, then a batch repeating two of them and one of its own twice."""
+    name = list(KEYS)[n % len(KEYS)]
+    key = {"X-API-Key": KEYS[name]}
+    sent = []
+    for j in range(ADS):
+        body = {"id": f"ad-{j}", "text": f"Lowongan kerja nomor {j}", "label": ["legit", "high_risk"][j % 2]}
+        status, payload, _ = server.call("POST", "/v1/feedback", body, key)
+        assert status in (200, 201), payload
+        sent.append((name, j, status, payload["duplicate"]))
+    own = {"text": f"Iklan khusus klien {n}, hubungi 0812-3456-7890", "label": "high_risk"}
+    items = [{"id": "ad-0", "text": "Lowongan kerja nomor 0", "label": "legit"}, own, own]
+    status, batch, _ = server.call("POST", "/v1/feedback/batch", {"items": items}, key)
+    assert status == 200, batch
+    return sent, batch
+
+
+def _everything(server: Server) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    after: int | None = 0
+    while after is not None:
+        status, page, _ = server.call(
+            "GET", f"/v1/feedback?after={after}&limit=50", headers={"X-API-Key": ADMIN}
+        )
+        assert status == 200, page
+        items += page["items"]
+        after = page["next"]
+    return items
+
+
+@pytest.mark.slow
+def test_32_concurrent_clients_lose_nothing_and_duplicate_nothing(api: dict[str, Any]) -> None:
+    server: Server = api["server"]
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(lambda n: _client(server, n), range(CLIENTS)))
+    singles = [s for sent, _ in results for s in sent]
+    firsts = Counter((name, j) for name, j, status, duplicate in singles if status == 201 and not duplicate)
+    assert firsts == Counter({(name, j): 1 for name in KEYS for j in range(ADS)})  # one 201 per pair
+    assert all(duplicate == (status == 200) for _, _, status, duplicate in singles)
+    for _, batch in results:
+        assert [r["duplicate"] for r in batch["results"]] == [True, False, True]
+        assert (batch["recorded"], batch["duplicates"]) == (1, 2)
+    stored = _everything(server)
+    assert len(stored) == len(KEYS) * ADS + CLIENTS  # nothing lost
+    assert len({(row["id"], row["sender"]) for row in stored}) == len(stored)  # nothing twice
+    assert {row["sender"] for row in stored} == set(KEYS)  # key names, never keys
+    assert not any(key in str(stored) for key in [*KEYS.values(), ADMIN])
+    own = [row for row in stored if row["text"].startswith("Iklan khusus")]
+    assert all("08xx-xxxx-xxxx" in row["text"] and "0812" not in row["text"] for row in own)  # masked
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"text": "Lowongan admin", "label": "spam"}, "label"),
+        ({"text": "", "label": "legit"}, "text"),
+        ({"label": "legit"}, "text"),
+        ({"text": "Lowongan admin", "label": "legit", "flags": ["salary_too_good", "nope"]}, "flags[1]"),
+        ({"text": "Lowongan admin", "label": "legit", "score": 7}, "score"),
+        ({"text": "Lowongan admin", "label": "legit", "colour": "red"}, "colour"),
+    ],
+)
+def test_a_malformed_correction_gets_a_422_naming_the_field(
+    api: dict[str, Any], body: dict[str, Any], field: str
+) -> None:
+    key = {"X-API-Key": KEYS["alice"]}
+    status, payload, _ = api["server"].call("POST", "/v1/feedback", body, key)
+    assert status == 422 and [d["field"] for d in payload["error"]["details"]] == [field], payload
+    batch = {"items": [{"text": "Lowongan staf gudang", "label": "legit"}, body]}
+    status, payload, _ = api["server"].call("POST", "/v1/feedback/batch", batch, key)
+    assert status == 422 and [d["field"] for d in payload["error"]["details"]] == [f"items[1].{field}"]
+
+
+@pytest.mark.slow
+def test_listing_and_export_need_an_admin_key(api: dict[str, Any]) -> None:
+    server: Server = api["server"]
+    for path in ("/v1/feedback", "/v1/feedback/export"):
+        assert server.call("GET", path)[0] == 401
+        assert server.call("GET", path, headers={"X-API-Key": "wrong"})[0] == 401
+        status, payload, _ = server.call("GET", path, headers={"X-API-Key": KEYS["bob"]})
+        assert status == 403 and "admin key" in payload["error"]["message"], payload
+    status, text, headers = server.call("GET", "/v1/feedback/export?format=csv", headers={"X-API-Key": ADMIN})
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    assert text.splitlines()[0] == ",".join(COLUMNS)
+    status, lines, headers = server.call(
+        "GET", "/v1/feedback/export?format=jsonl", headers={"X-API-Key": ADMIN}
+    )
+    assert status == 200 and headers["content-type"].startswith("application/x-ndjson")
+    assert len(lines.decode().splitlines()) == len(text.splitlines()) - 1
+    assert server.call("GET", "/v1/feedback/status", headers={"X-API-Key": KEYS["bob"]})[1] == {
+        "feedback": True
+    }
+
+
+@pytest.mark.slow
+def test_a_restart_keeps_every_correction(api: dict[str, Any], tiny_model_path: Path) -> None:
+    first = {"id": "ad-restart", "text": "Lowongan sopir ke Malaysia", "label": "high_risk"}
+    assert api["server"].call("POST", "/v1/feedback", first, {"X-API-Key": KEYS["dave"]})[0] in (200, 201)
+    before = _everything(api["server"])
+    api["server"].stop()
+    api["server"] = serve_feedback(tiny_model_path, api["url"])  # one worker: quicker to start
+    assert _everything(api["server"]) == before
+    again = {"id": "ad-3", "text": "Lowongan kerja nomor 3", "label": "high_risk"}
+    status, payload, _ = api["server"].call("POST", "/v1/feedback", again, {"X-API-Key": KEYS["carol"]})
+    assert (status, payload["duplicate"]) == (200, True)
+
+
+@pytest.mark.slow
+def test_without_a_store_the_routes_say_feedback_is_off(tiny_model_path: Path) -> None:
+    server = serve_feedback(tiny_model_path, "sqlite:///unused.sqlite3", "--no-feedback")
+    try:
+        key = {"X-API-Key": KEYS["alice"]}
+        assert server.call("GET", "/v1/feedback/status", headers=key)[1] == {"feedback": False}
+        status, payload, _ = server.call("POST", "/v1/feedback", {"text": "Lowongan", "label": "legit"}, key)
+        assert status == 404 and "feedback is off" in payload["error"]["message"]
+        assert server.call("POST", "/v1/score", {"text": "Lowongan admin kantor"}, key)[0] == 200
+    finally:
+        server.stop()
+    assert not (ROOT / "unused.sqlite3").exists()

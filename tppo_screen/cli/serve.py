@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
 
 KEEP_ALIVE_TIMEOUT = 5  # seconds; tppo_screen.serving.workers has the same defaults (imported lazily)
 HEADER_TIMEOUT = 10.0
+
+FeedbackOption = Annotated[
+    bool,
+    typer.Option(
+        help="Record corrections (POST /v1/feedback) in the store TPPO_FEEDBACK_DB names (default "
+        "data/feedback/feedback.sqlite3); --no-feedback turns the routes and the demo page's button off.",
+    ),
+]
 
 
 def serve(
@@ -42,6 +51,7 @@ def serve(
             "its previous response); slower or silent connections are closed.",
         ),
     ] = HEADER_TIMEOUT,
+    feedback: FeedbackOption = True,
 ) -> None:
     """Start the REST API and the trainers' demo page: open http://127.0.0.1:8000/ in a browser
     (works offline). OpenAPI docs at /docs, metrics at /metrics. The model loads once per worker,
@@ -56,6 +66,8 @@ def serve(
     from tppo_screen.serving.workers import GuardedProtocol, Limits, run_workers
 
     path = model_path(model)
+    if not feedback:
+        os.environ["TPPO_FEEDBACK_DB"] = "off"  # read by create_app, here and in every worker
     limits = Limits(keep_alive=timeout_keep_alive, header=timeout_header)
     with user_errors():
         loaded = load_model(path)  # fail here, with one clear line, before any worker starts

@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
@@ -184,9 +182,12 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 def migrate(engine: Engine) -> None:
     """Upgrade the store's schema to the newest migration, holding a lock so that workers that
     open the store at the same time migrate it once."""
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
+    from alembic import command  # here: the API imports this module with feedback off too
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "tppo_screen.feedback:migrations")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -344,3 +345,12 @@ def _record(row: Any) -> dict[str, Any]:
         "model_score": row["model_score"],
         "masked": bool(row["masked"]),
     }
+
+
+def export_text(frame: pd.DataFrame, fmt: str) -> str:
+    """`frame` (of `FeedbackStore.frame`) as CSV or JSONL (one object a line, NaN as null)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+    raise InputError(f"export format must be csv or jsonl, not {fmt!r}")

@@ -7,7 +7,7 @@ never computes a score itself. If the model is missing or does not match its car
 fails with one clear log line. Limits, API keys and CORS origins come from `Settings`
 (environment variables `TPPO_*`, read when the app is built, not at import).
 
-Where things are: the routes in `routes/` (scoring, catalogue, health), the request and
+Where things are: the routes in `routes/` (scoring, image, catalogue, feedback, health), the request and
 response models in `schemas`, the error format in `handlers`, the key check, body limit,
 headers and metrics in `middleware`, what handlers get through `Depends` in `dependencies`, the
 offline /docs in `docs`, the demo page in `webpage`, the worker processes in `workers`.
@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from tppo_screen import __version__
 from tppo_screen.config import Settings
@@ -31,7 +32,7 @@ from tppo_screen.model.scoring import score_texts
 from tppo_screen.serving.docs import add_docs
 from tppo_screen.serving.handlers import install_handlers
 from tppo_screen.serving.middleware import ApiMetrics, install_middleware
-from tppo_screen.serving.routes import catalogue, health, image, scoring
+from tppo_screen.serving.routes import catalogue, feedback, health, image, scoring
 from tppo_screen.serving.webpage import add_web_page
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ TAGS = [
     {"name": "scoring", "description": "Score ads."},
     {"name": "catalogue", "description": "The red flags and legitimacy cues the scores explain."},
     {"name": "model", "description": "What model is serving."},
+    {
+        "name": "feedback",
+        "description": "Corrections: what reviewers decided about ads, recorded once per ad and API key "
+        "(listing and export need an admin key).",
+    },
     {
         "name": "health",
         "description": "Liveness and readiness (no key needed) and Prometheus metrics (a key when "
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None, model: Model | None = None) -> 
     app.include_router(scoring.router(settings))
     app.include_router(image.router(settings))
     app.include_router(catalogue.router(settings))
+    app.include_router(feedback.router(settings))
     app.include_router(health.router)
     add_docs(app)
     add_web_page(app)  # the trainers' demo page at / (serving/web/), not in the OpenAPI schema
@@ -79,8 +86,9 @@ def create_app(settings: Settings | None = None, model: Model | None = None) -> 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    """Load the model (unless one was given), score a warm-up ad, and hand the model to every
-    request as `request.state.model`."""
+    """Load the model (unless one was given), score a warm-up ad, open the corrections store
+    (unless TPPO_FEEDBACK_DB=off), and hand them to every request as `request.state.model` and
+    `request.state.feedback`."""
     loaded: Model | None = app.state.given_model
     if loaded is None:
         try:
@@ -90,7 +98,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             raise
     warmup = score_texts(loaded, [WARMUP_TEXT])[0]  # fills caches; proves the model scores
     logger.info("serving model %s (warm-up score %.3f)", loaded.version, warmup.score or 0)
-    yield {"model": loaded}
+    store = await run_in_threadpool(feedback.open_feedback, app.state.settings, loaded)
+    yield {"model": loaded, "feedback": store}
+    if store is not None:
+        store.close()
 
 
 def _description(settings: Settings) -> str:
@@ -103,7 +114,9 @@ def _description(settings: Settings) -> str:
         "bytes per request. "
         "When the server sets `TPPO_API_KEYS`, `/v1/*` needs the header `X-API-Key`, checked "
         "before the body is read. When it sets `TPPO_API_KEYS` or `TPPO_METRICS_KEYS`, `/metrics` "
-        "needs one of those keys (`X-API-Key` or `Authorization: Bearer`); without keys it is open."
+        "needs one of those keys (`X-API-Key` or `Authorization: Bearer`); without keys it is open. "
+        "Listing and exporting corrections (`GET /v1/feedback`, `/v1/feedback/export`) needs one of "
+        "the `TPPO_ADMIN_KEYS`."
     )
 
 

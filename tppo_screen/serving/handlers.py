@@ -10,6 +10,7 @@ is not JSON, 422 for a request that breaks the schema (a batch over TPPO_MAX_BAT
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +31,7 @@ _HINTS = {
     "dict_type": 'must be a JSON object, e.g. {"text": "…"}',
     "string_unicode": NOT_UNICODE,
 }
+_PARTS = re.compile(r"(\{[^}]*\})")  # an OpenAPI path template's parameters, kept by split
 _CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
@@ -92,7 +94,22 @@ async def http_error(request: Request, exc: Exception) -> Response:
         message = f"{request.method} is not allowed on {request.url.path}: see /docs"
     response = error_response(exc.status_code, _CODES.get(exc.status_code, "http_error"), message)
     response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request, response.headers.get("Allow", ""))
     return response
+
+
+def _allowed_methods(request: Request, named: str) -> str:
+    """Every method the API documents on this path, and those Starlette `named` (its 405 names
+    only the first matching route's: wrong where GET and POST /v1/feedback are two routes)."""
+    methods = {method.strip() for method in named.split(",") if method.strip()}
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "".join(
+            "[^/]+" if part.startswith("{") else re.escape(part) for part in _PARTS.split(template)
+        )
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
 
 
 async def crashed(request: Request, exc: Exception) -> Response:

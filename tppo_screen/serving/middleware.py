@@ -257,7 +257,8 @@ def install_middleware(app: FastAPI, settings: Settings, metrics: ApiMetrics) ->
     """Add the middleware, innermost first (the last added is the outermost)."""
     image_limit = settings.max_image_bytes + IMAGE_BODY_OVERHEAD
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, path_limits={IMAGE_PATH: image_limit})
-    app.add_middleware(KeyGuard, api_keys=settings.api_keys, metrics_keys=settings.metrics_keys)
+    scoring_keys = [*settings.api_keys, *settings.admin_keys] if settings.api_keys else []  # admins score too
+    app.add_middleware(KeyGuard, api_keys=scoring_keys, metrics_keys=settings.metrics_keys)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
