@@ -38,6 +38,8 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
     name = path.name.removesuffix(".gz")
     if name.endswith(".parquet"):
         frame.to_parquet(path, index=False)
+    elif name.endswith(".xlsx"):
+        frame.to_excel(path, index=False)
     elif name.endswith(".jsonl"):
         frame.to_json(path, orient="records", lines=True, force_ascii=False, compression="infer")
     else:
@@ -49,6 +51,8 @@ def _read(path: Path) -> pd.DataFrame:
     name = path.name.removesuffix(".gz")
     if name.endswith(".parquet"):
         return pq.read_table(path).to_pandas()
+    if name.endswith(".xlsx"):
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
     if name.endswith(".jsonl"):
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
@@ -66,6 +70,7 @@ def _read(path: Path) -> pd.DataFrame:
         ("in.parquet", "out.tsv"),
         ("in.csv.gz", "out.jsonl.gz"),
         ("in.jsonl.gz", "out.csv.gz"),
+        ("in.xlsx", "out.xlsx"),
     ],
 )
 def test_every_format_in_and_out_keeps_rows_columns_and_scores(
@@ -76,13 +81,14 @@ def test_every_format_in_and_out_keeps_rows_columns_and_scores(
     )
     scored = _read(tmp_path / target)
     assert summary.rows == len(listings) == len(scored)
-    assert list(scored.columns) == [*listings.columns, "risk_score", "risk_level", "red_flags", "error"]
+    added = ["risk_score", "risk_level", "red_flags", "warnings", "error"]
+    assert list(scored.columns) == [*listings.columns, *added]
     assert scored["id"].tolist() == listings["id"].tolist()
     assert scored["note"].tolist() == listings["note"].tolist()  # "007" stays text
     expected = score_texts(tiny_model, listings["text"].tolist())
     assert [round(float(s), 9) for s in scored["risk_score"]] == [round(e.score, 9) for e in expected]
     flags = scored["red_flags"].tolist()
-    if target.removesuffix(".gz").endswith((".csv", ".tsv")):
+    if target.removesuffix(".gz").endswith((".csv", ".tsv", ".xlsx")):
         flags = [cell.split(";") if cell else [] for cell in flags]
     assert [list(f) for f in flags] == [[hit.id for hit in e.red_flags] for e in expected]
 
@@ -114,7 +120,7 @@ def test_explain_adds_signed_top_terms(tiny_model: Model, listings: pd.DataFrame
         tiny_model, _write(listings, tmp_path / "in.csv"), tmp_path / "out.jsonl", BatchOptions(explain=True)
     )
     scored = _read(tmp_path / "out.jsonl")
-    assert list(scored.columns)[-2:] == ["top_terms", "error"]
+    assert list(scored.columns)[-3:] == ["top_terms", "warnings", "error"]
     terms = scored["top_terms"].iloc[0]
     assert terms and {"term", "weight"} <= set(terms[0])
 
@@ -160,8 +166,11 @@ def test_formats_come_from_the_extension_or_the_option(tmp_path: Path) -> None:
     assert detect_format(Path("a.txt"), "tsv") == ("tsv", False)
     with pytest.raises(InputError, match="--format"):
         detect_format(Path("listings.txt"))
-    with pytest.raises(InputError, match="unknown format"):
-        detect_format(Path("a.csv"), "xlsx")
+    with pytest.raises(InputError, match="unknown format .* parquet, xlsx"):
+        detect_format(Path("a.csv"), "xls")
+    assert detect_format(Path("a.dat"), "xlsx") == ("xlsx", False)
+    with pytest.raises(InputError, match=r"Excel 97-2003 .*save it as \.xlsx"):
+        detect_format(Path("old.xls"))
 
 
 def test_contact_keys_normalise_numbers_and_ignore_masked_ones() -> None:

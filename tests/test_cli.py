@@ -66,7 +66,8 @@ def test_score_keeps_rows_order_and_columns(tiny_model_path: Path, tmp_path: Pat
     result = _score(tmp_path, tiny_model_path, "--id-column", "id")
     assert result.exit_code == 0, result.output
     scored = _scored(tmp_path)
-    assert list(scored.columns) == [*source.columns, "risk_score", "risk_level", "red_flags", "error"]
+    added = ["risk_score", "risk_level", "red_flags", "warnings", "error"]
+    assert list(scored.columns) == [*source.columns, *added]
     assert scored["id"].tolist() == source["id"].tolist()
     assert scored["note"].tolist() == source["note"].tolist()
     card = json.loads(card_path(tiny_model_path).read_text())
@@ -113,7 +114,8 @@ def test_score_empty_files(tiny_model_path: Path, tmp_path: Path, content: str, 
         assert not (tmp_path / "out.csv").exists()
     else:  # a header with no rows is valid: an empty, well-formed output
         assert result.exit_code == 0, result.output
-        assert (tmp_path / "out.csv").read_text().strip() == "text,risk_score,risk_level,red_flags,error"
+        header = "text,risk_score,risk_level,red_flags,warnings,error"
+        assert (tmp_path / "out.csv").read_text().strip() == header
 
 
 def test_score_replaces_undecodable_bytes(tiny_model_path: Path, tmp_path: Path) -> None:

@@ -8,6 +8,9 @@ scores are the ones one process gives.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -40,19 +43,21 @@ def scorer(model: Model, options: BatchOptions) -> Iterator[Submit]:
     """Score in this process (engine `local`, one worker), in `options.workers` spawned
     processes (`local`), or on the Dask cluster at `options.scheduler` (`dask`; default: a
     LocalCluster of `options.workers` processes)."""
-    workers = options.workers
+    workers, language = options.workers, options.language
     if options.engine == "dask":
-        with _dask_client(options.scheduler, workers, options.scheduler_timeout) as client:
+        with _dask_client(options.scheduler, workers, options.scheduler_timeout, options.quiet) as client:
             shared = client.scatter(model, broadcast=True)
             yield lambda chunk, column, explain: client.submit(
-                score_frame, shared, chunk, column, explain=explain, pure=False
+                score_frame, shared, chunk, column, explain=explain, warnings_in=language, pure=False
             )
     elif workers == 1:
-        yield lambda chunk, column, explain: _Done(score_frame(model, chunk, column, explain=explain))
+        yield lambda chunk, column, explain: _Done(
+            score_frame(model, chunk, column, explain=explain, warnings_in=language)
+        )
     else:
         with _pool(workers) as pool:
             yield lambda chunk, column, explain: pool.submit(
-                score_frame, model, chunk, column, explain=explain
+                score_frame, model, chunk, column, explain=explain, warnings_in=language
             )
 
 
@@ -79,9 +84,10 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 
 @contextmanager
-def _dask_client(scheduler: str | None, workers: int, timeout: float) -> Iterator[Any]:
+def _dask_client(scheduler: str | None, workers: int, timeout: float, quiet: bool = False) -> Iterator[Any]:
     from dask.distributed import Client, LocalCluster
 
+    quiet_dask(logging.ERROR if quiet else logging.WARNING)
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=timeout)
@@ -91,10 +97,49 @@ def _dask_client(scheduler: str | None, workers: int, timeout: float) -> Iterato
             yield client
         return
     with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR if quiet else logging.WARNING,
     ) as cluster:
         with Client(cluster) as client:
             yield client
+
+
+def quiet_dask(level: int) -> None:
+    """Only lines of `level` and above from dask.distributed on stderr: from this process's
+    loggers (a LocalCluster's scheduler runs here) and from the worker processes it starts
+    (they read the `distributed.logging` config). Its INFO lines (33 for one small file) say
+    nothing an analyst can act on."""
+    import dask
+
+    names = ("distributed", "distributed.scheduler", "distributed.nanny", "bokeh", "tornado")
+    dask.config.set({"distributed.logging": dict.fromkeys(names, logging.getLevelName(level).lower())})
+    for name in names:
+        logging.getLogger(name).setLevel(level)
+
+
+def fit_to_size(
+    chunks: Iterator[pd.DataFrame], options: BatchOptions
+) -> tuple[Iterator[pd.DataFrame], BatchOptions, str | None]:
+    """(the chunks, the options to score them with, a note). When `options` asks for several
+    processes or a local Dask cluster but the file is one chunk, starting them costs more than
+    scoring it (`--workers 2` on 300 rows was 5 times slower): the options become one process,
+    and the note says so. Reads at most two chunks ahead."""
+    if (options.workers == 1 and options.engine == "local") or options.scheduler is not None:
+        return chunks, options, None
+    ahead = list(itertools.islice(chunks, 2))
+    if len(ahead) == 2:
+        return itertools.chain(ahead, chunks), options, None
+    asked = f"--workers {options.workers}"
+    if options.engine == "dask":
+        asked = f"--engine dask {asked}"
+    note = (
+        f"the file is smaller than one chunk ({options.chunk_rows:,} rows): scored in this process; "
+        f"{asked} pays off on larger files"
+    )
+    return iter(ahead), dataclasses.replace(options, workers=1, engine="local"), note
 
 
 def in_order(

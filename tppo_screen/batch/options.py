@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from tppo_screen.errors import InputError
 from tppo_screen.tables.read import CHUNK_ROWS
+from tppo_screen.tables.sniff import parse_delimiter
 
 LEVELS = ("low", "medium", "high")
 ENGINES = ("local", "dask")
@@ -42,6 +44,12 @@ class BatchOptions:
     chunk_rows: int = CHUNK_ROWS
     top: int = 5
     keep_formulas: bool = False
+    delimiter: str | None = None  # a CSV's delimiter; None: detected (tables.sniff)
+    sheet: str | None = None  # the sheet of an .xlsx input (name or 1-based number; None: the first)
+    excel_csv: bool = False  # CSV/TSV output with a UTF-8 byte-order mark
+    flags: tuple[str, ...] = ()  # write only rows with one of these red flags (and error rows)
+    language: Literal["id", "en"] = "id"  # of the warnings column and the summary's (and report's) labels
+    quiet: bool = False  # no INFO lines from Dask either
 
     def __post_init__(self) -> None:
         if self.min_level not in LEVELS:
@@ -54,8 +62,17 @@ class BatchOptions:
             raise InputError(f"chunk_rows must be at least 1, not {self.chunk_rows}")
         if self.top < 0:
             raise InputError(f"--top must be at least 0, not {self.top}")
+        if self.language not in ("id", "en"):
+            raise InputError(f"--lang must be 'id' or 'en', not {self.language!r}")
+        if self.delimiter is not None:
+            object.__setattr__(self, "delimiter", parse_delimiter(self.delimiter))
         if self.scheduler_timeout <= 0:
             raise InputError(f"the scheduler timeout must be positive, not {self.scheduler_timeout}")
+
+    @property
+    def reading(self) -> dict[str, str | None]:
+        """How to read the input: `read_chunks`'s `delimiter` and `sheet`."""
+        return {"delimiter": self.delimiter, "sheet": self.sheet}
 
     @property
     def kept_levels(self) -> frozenset[str]:

@@ -11,18 +11,20 @@ complete. It returns a `BatchSummary`.
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from tppo_screen.batch.campaigns import Campaign, CampaignTally, find_campaigns
-from tppo_screen.batch.engines import in_order, scorer
+from tppo_screen.batch.engines import fit_to_size, in_order, scorer
+from tppo_screen.batch.evidence import TopRow, TopRows, explain
+from tppo_screen.batch.filters import check_flags, kept
 from tppo_screen.batch.options import BatchOptions
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
@@ -36,6 +38,7 @@ SCORED_TYPES = {  # the Parquet types of the columns scoring adds
     "risk_level": pa.string(),
     "red_flags": pa.list_(pa.string()),
     "top_terms": pa.list_(pa.struct([("term", pa.string()), ("weight", pa.float64())])),
+    "warnings": pa.list_(pa.string()),
     "error": pa.string(),
 }
 
@@ -47,7 +50,7 @@ def _flatten(value: object) -> str:
     return ";".join(f"{v['term']}:{v['weight']:+.3f}" if isinstance(v, dict) else str(v) for v in value)
 
 
-SCORED_LISTS: dict[str, Flatten] = {"red_flags": _flatten, "top_terms": _flatten}
+SCORED_LISTS: dict[str, Flatten] = {"red_flags": _flatten, "top_terms": _flatten, "warnings": _flatten}
 
 
 @dataclass
@@ -58,9 +61,10 @@ class BatchSummary:
     written: int = 0
     levels: Counter[str] = field(default_factory=Counter)
     flags: Counter[str] = field(default_factory=Counter)
-    riskiest: list[tuple[float, int, str, str, str]] = field(
-        default_factory=list
-    )  # score, -row, id, level, text
+    riskiest: list[TopRow] = field(default_factory=list)  # distinct ads, with their evidence
+    top_rows: TopRows = field(default_factory=lambda: TopRows(0))
+    notes: list[str] = field(default_factory=list)  # how the job ran, for the summary
+    bom: bool = False  # the output has a UTF-8 byte-order mark (--excel-csv)
     seconds: float = 0.0
     campaigns: list[Campaign] = field(default_factory=list)  # --campaigns: the largest risky first
     campaign_tally: CampaignTally | None = None
@@ -84,20 +88,27 @@ def score_file(
     check_output(errors_file, [source, output])
     in_fmt, in_gz = detect_format(source, options.input_format)
     out_fmt, out_gz = detect_format(output, options.output_format)
-    summary = BatchSummary(output=output)
+    check_flags(model, options.flags)
+    summary = BatchSummary(output=output, top_rows=TopRows(options.top), bom=options.excel_csv)
     started = time.perf_counter()
     if options.campaigns:
-        first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows)
+        first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows, **options.reading)
         summary.campaign_tally = CampaignTally(find_campaigns(first_pass, options.text_column))
-    chunks = _checked(read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows), options)
-    with TableWriter(output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES, options.keep_formulas) as writer:
+    read = read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows, **options.reading)
+    chunks, options, note = fit_to_size(_checked(read, options), options)
+    summary.notes += [note] if note else []
+    with TableWriter(
+        output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES, options.keep_formulas, options.excel_csv
+    ) as writer:
         columns = _score_chunks(model, chunks, writer, summary, options, progress)
         if summary.report.bad_lines:
-            summary.errors_file = write_bad_lines(summary.report, errors_file, options.keep_formulas)
+            summary.errors_file = write_bad_lines(
+                summary.report, errors_file, options.keep_formulas, options.excel_csv
+            )
         writer.commit(_output_columns(columns, options))
     summary.seconds = time.perf_counter() - started
     summary.campaigns = summary.campaign_tally.campaigns() if summary.campaign_tally else []
-    summary.riskiest.sort(reverse=True)
+    summary.riskiest = explain(model, summary.top_rows.rows(), options.language)
     return summary
 
 
@@ -125,9 +136,9 @@ def _score_chunks(
             if summary.campaign_tally is not None:
                 summary.campaign_tally.add(summary.rows + 1, scored, options.text_column, options.id_column)
             _tally(summary, scored, options)
-            kept = scored[scored["risk_level"].isin(keep)]
-            writer.write(kept)
-            summary.written += len(kept)
+            written = scored[kept(scored, keep, options.flags)]
+            writer.write(written)
+            summary.written += len(written)
             if progress is not None:
                 progress(summary.rows, summary.report.units_done, summary.report.units_total)
     return columns
@@ -153,7 +164,7 @@ def _output_columns(columns: list[str] | None, options: BatchOptions) -> list[st
     """The output's header when no row was written."""
     out = [*(columns or [options.text_column]), "risk_score", "risk_level", "red_flags"]
     out += ["campaign", "campaign_size"] if options.campaigns else []
-    return out + (["top_terms", "error"] if options.explain else ["error"])
+    return out + (["top_terms", "warnings", "error"] if options.explain else ["warnings", "error"])
 
 
 def _checked(chunks: Iterator[pd.DataFrame], options: BatchOptions) -> Iterator[pd.DataFrame]:
@@ -179,16 +190,14 @@ def _tally(summary: BatchSummary, scored: pd.DataFrame, options: BatchOptions) -
     summary.levels.update(scored["risk_level"])
     for flags in scored["red_flags"]:
         summary.flags.update(flags)
-    valid = scored[scored["risk_level"] != "error"]
-    columns = zip(valid["risk_score"], valid["risk_level"], valid[options.text_column], strict=True)
-    for position, (score, level, text) in enumerate(columns):
-        row = offset + int(valid.index[position]) + 1
-        name = str(valid[id_column].iloc[position]) if id_column else str(row)
-        item = (float(score), -row, name, str(level), " ".join(str(text).split())[:90])
-        if len(summary.riskiest) < top:
-            heapq.heappush(summary.riskiest, item)
-        elif top:
-            heapq.heappushpop(summary.riskiest, item)
+    if top:
+        summary.top_rows.observe(
+            scored["risk_score"].to_numpy(dtype=float, na_value=np.nan),
+            scored["risk_level"].to_numpy(dtype=object),
+            scored[options.text_column].tolist(),
+            scored[id_column].tolist() if id_column else None,
+            offset,
+        )
 
 
 def errors_path(output: Path) -> Path:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -14,21 +15,27 @@ from rich.table import Table
 
 from tppo_screen.cli.common import (
     LEVEL_STYLE,
+    LanguageOption,
     ModelOption,
     err,
     model_path,
     out,
+    parse_language,
     shown,
     terminate_as_interrupt,
     user_errors,
 )
+from tppo_screen.cli.summary import print_frequent_flags, print_how_read, print_riskiest
 
 if TYPE_CHECKING:
+    from tppo_screen.batch.options import BatchOptions
     from tppo_screen.batch.score import BatchSummary
+    from tppo_screen.model.catalogue import Catalogue
 
 
 ScoreInput = Annotated[
-    Path, typer.Argument(help="Listings file: .csv, .tsv, .jsonl or .parquet (text formats may be .gz).")
+    Path,
+    typer.Argument(help="Listings file: .csv, .tsv, .jsonl, .parquet or .xlsx (text formats may be .gz)."),
 ]
 ScoreOutput = Annotated[
     Path, typer.Option("--output", "-o", help="Where to write the scored rows; format from its extension.")
@@ -37,10 +44,43 @@ TextColumnOption = Annotated[str, typer.Option(help="Column holding the ad text.
 IdColumnOption = Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")]
 InputFormatOption = Annotated[
     str | None,
-    typer.Option("--format", help="Input format when the extension does not say: csv, tsv, jsonl, parquet."),
+    typer.Option(
+        "--format", help="Input format when the extension does not say: csv, tsv, jsonl, parquet, xlsx."
+    ),
 ]
 OutputFormatOption = Annotated[
-    str | None, typer.Option("--output-format", help="Output format when the extension does not say.")
+    str | None,
+    typer.Option(
+        "--output-format",
+        help="Output format when the extension does not say: csv, tsv, jsonl, parquet, xlsx.",
+    ),
+]
+SheetOption = Annotated[
+    str | None,
+    typer.Option(help="Sheet of an .xlsx input: its name or number (1 = the first, the default)."),
+]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Delimiter of a CSV input: , ; tab | or any one character. Default: detected from the "
+        "first lines (Excel on an Indonesian-locale Windows writes ;)."
+    ),
+]
+ExcelCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--excel-csv",
+        help="Start CSV/TSV output (and the errors file) with a UTF-8 byte-order mark, so that Excel "
+        "shows emoji and accents right. For Excel, -o NAME.xlsx is the other way.",
+    ),
+]
+FlagsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Write only rows with at least one of these red flags, e.g. "
+        "--flags tourist_visa,passport_handling (ids from `tppo-screen red-flags`); error "
+        "rows are always written."
+    ),
 ]
 MinLevelOption = Annotated[
     str,
@@ -109,10 +149,16 @@ def score(
     quiet: QuietOption = False,
     top: TopRowsOption = 5,
     keep_formulas: KeepFormulasOption = False,
+    sheet: SheetOption = None,
+    delimiter: DelimiterOption = None,
+    excel_csv: ExcelCsvOption = False,
+    flags: FlagsOption = None,
+    lang: LanguageOption = "id",
 ) -> None:
     """Score every row of INPUT_FILE, streaming in chunks (constant memory), and write it with
     risk_score, risk_level, red_flags (;-joined in CSV/TSV, a list in JSONL/Parquet), top_terms
-    with --explain, and error appended.
+    with --explain, warnings (text too short or English to trust the score, in --lang) and error
+    appended.
 
     Every input row and column is kept, in order. Rows whose text is empty or has no letters get
     risk_level=error and a reason in the error column. Malformed lines (wrong number of fields,
@@ -120,30 +166,33 @@ def score(
     file appears only when the job is complete, so Ctrl-C or SIGTERM leaves nothing half-written
     (and no worker process behind); the output may not be the input file, nor a device.
     """
-    from tppo_screen.batch.options import BatchOptions
+    given = dict(locals())
     from tppo_screen.batch.score import score_file
     from tppo_screen.model.artifacts import load_model
 
     with user_errors():
-        options = BatchOptions(
-            text_column=text_column,
-            id_column=id_column,
-            input_format=input_format,
-            output_format=output_format,
-            min_level=min_level.lower(),
-            explain=explain,
-            errors_file=errors,
-            campaigns=campaigns,
-            workers=workers,
-            engine=engine.lower(),
-            scheduler=scheduler,
-            top=top,
-            keep_formulas=keep_formulas,
-        )
+        options = _batch_options(given)
         loaded = load_model(model_path(model))
         with terminate_as_interrupt(), _progress(not quiet and err.is_terminal) as advance:
             summary = score_file(loaded, input_file, output, options, advance)
-    _print_batch_summary(summary, loaded.version, id_column)
+    _print_batch_summary(summary, loaded.version, id_column, loaded.catalogue, parse_language(lang))
+
+
+def _batch_options(given: dict[str, Any]) -> BatchOptions:
+    """`score`'s options as `BatchOptions`: each option named like a field, then those named
+    otherwise (--errors, --lang) or that need parsing (--flags, --min-level, --engine)."""
+    from tppo_screen.batch.filters import parse_flags
+    from tppo_screen.batch.options import BatchOptions
+
+    values = {f.name: given[f.name] for f in dataclasses.fields(BatchOptions) if f.name in given}
+    values.update(
+        min_level=given["min_level"].lower(),
+        engine=given["engine"].lower(),
+        errors_file=given["errors"],
+        flags=parse_flags(given["flags"]),
+        language=parse_language(given["lang"]),
+    )
+    return BatchOptions(**values)
 
 
 @contextmanager
@@ -170,7 +219,13 @@ def _progress(show: bool) -> Iterator[Callable[[int, int, int], None] | None]:
         yield advance
 
 
-def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | None) -> None:
+def _print_batch_summary(
+    summary: BatchSummary,
+    version: str,
+    id_column: str | None,
+    catalogue: Catalogue,
+    language: Literal["id", "en"],
+) -> None:
     out.print(
         f"{summary.rows:,} rows scored in {summary.seconds:.1f}s ({summary.rows_per_second:,.0f} ads/s) "
         f"with model {version} → {shown(summary.output)}"
@@ -182,12 +237,11 @@ def _print_batch_summary(summary: BatchSummary, version: str, id_column: str | N
         table.add_column(f"[{LEVEL_STYLE[level]}]{level}[/]", justify="right")
     table.add_row(*(f"{summary.levels.get(level, 0):,}" for level in ("high", "medium", "low", "error")))
     out.print(table)
-    if summary.flags:
-        common = ", ".join(f"{shown(flag)} {count:,}" for flag, count in summary.flags.most_common(5))
-        out.print(f"most frequent red flags: {common}", soft_wrap=True)
+    print_how_read(summary)
+    print_frequent_flags(summary, catalogue, language)
     _warn_about_reading(summary)
     _print_campaigns(summary)
-    _print_riskiest(summary, id_column)
+    print_riskiest(summary, id_column)
 
 
 def _warn_about_reading(summary: BatchSummary) -> None:
@@ -217,13 +271,3 @@ def _print_campaigns(summary: BatchSummary, shown_campaigns: int = 5) -> None:
         )
         out.print(f"    {shown(template)}", soft_wrap=True, highlight=False)
 
-
-def _print_riskiest(summary: BatchSummary, id_column: str | None) -> None:
-    if not summary.riskiest:
-        return
-    name_column = "row" if id_column is None else shown(id_column)
-    riskiest = Table(name_column, "score", "level", "text", title="riskiest rows", box=None)
-    for score_value, _, name, level, snippet in summary.riskiest:
-        style = LEVEL_STYLE[level]
-        riskiest.add_row(shown(name), f"{score_value:.3f}", f"[{style}]{level}[/]", shown(snippet))
-    out.print(riskiest)

@@ -295,10 +295,17 @@ def score_texts(
 
 
 def score_frame(
-    model: Model, frame: pd.DataFrame, text_column: str = "text", explain: bool = False, top_k: int = 8
+    model: Model,
+    frame: pd.DataFrame,
+    text_column: str = "text",
+    explain: bool = False,
+    top_k: int = 8,
+    warnings_in: Literal["id", "en"] | None = None,
 ) -> pd.DataFrame:
     """Return `frame` with `risk_score`, `risk_level`, `red_flags` (list of ids), with `explain`
-    also `top_terms` (list of {term, weight}), and `error` appended (replaced if present)."""
+    also `top_terms` (list of {term, weight}), with `warnings_in` a language also `warnings`
+    (the list of `text_warnings` in it: a text too short or English to trust the score), and
+    `error` appended (replaced if present)."""
     if text_column not in frame.columns:
         columns = ", ".join(map(str, frame.columns)) or "(none)"
         raise InputError(
@@ -310,20 +317,25 @@ def score_frame(
     scores = np.full(len(texts), np.nan)
     flags: list[list[str]] = [[] for _ in texts]
     terms: list[Any] = [[] for _ in texts]  # per row, a list of {term, weight}
+    warnings: list[list[str]] = [[] for _ in texts]
     valid = [i for i, problem in enumerate(problems) if problem is None]
-    for chunk, _, found, features, probabilities in _chunks(model, texts, valid):
+    for chunk, folded, found, features, probabilities in _chunks(model, texts, valid):
         scores[chunk] = probabilities
         for j, i in enumerate(chunk):
             flags[i] = [m.id for m in found[j] if m.kind == "red"]
+            if warnings_in is not None:
+                warnings[i] = text_warnings(folded[j], warnings_in)
             if explain:
                 terms[i] = [term.model_dump() for term in _top_terms(model, features, j, top_k)]
     levels = risk_levels(scores, model.thresholds).astype(object)
     levels[[problem is not None for problem in problems]] = "error"
-    out = frame.drop(columns=[c for c in (*OUTPUT_COLUMNS, "top_terms") if c in frame.columns])
+    out = frame.drop(columns=[c for c in (*OUTPUT_COLUMNS, "top_terms", "warnings") if c in frame.columns])
     out["risk_score"] = scores
     out["risk_level"] = levels
     out["red_flags"] = flags
     if explain:
         out["top_terms"] = terms
+    if warnings_in is not None:
+        out["warnings"] = warnings
     out["error"] = [problem or "" for problem in problems]
     return out

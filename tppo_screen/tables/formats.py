@@ -7,8 +7,8 @@ from typing import Literal
 
 from tppo_screen.errors import InputError
 
-Format = Literal["csv", "tsv", "jsonl", "parquet"]
-FORMATS: tuple[Format, ...] = ("csv", "tsv", "jsonl", "parquet")
+Format = Literal["csv", "tsv", "jsonl", "parquet", "xlsx"]
+FORMATS: tuple[Format, ...] = ("csv", "tsv", "jsonl", "parquet", "xlsx")
 EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -17,7 +17,10 @@ EXTENSIONS: dict[str, Format] = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
 }
+BINARY: frozenset[Format] = frozenset({"parquet", "xlsx"})  # formats that compress themselves
 
 
 def detect_format(path: Path, explicit: str | None = None) -> tuple[Format, bool]:
@@ -30,12 +33,18 @@ def detect_format(path: Path, explicit: str | None = None) -> tuple[Format, bool
     else:
         base = path.with_suffix("") if gzipped else path
         found = EXTENSIONS.get(base.suffix.lower())
+        if base.suffix.lower() == ".xls":
+            raise InputError(
+                f"{path.name} is an Excel 97-2003 workbook (.xls), which is not read; "
+                "open it in Excel or LibreOffice and save it as .xlsx (or CSV)"
+            )
         if found is None:
             raise InputError(
                 f"cannot tell the format of {path.name} from its extension; "
-                f"name it .csv/.tsv/.jsonl/.parquet (optionally .gz) or pass --format"
+                f"name it .csv/.tsv/.jsonl/.parquet/.xlsx (text formats optionally .gz) or pass --format"
             )
         fmt = found
-    if gzipped and fmt == "parquet":
-        raise InputError(f"{path.name}: Parquet compresses internally; .parquet.gz is not supported")
+    if gzipped and fmt in BINARY:
+        kind = "Parquet" if fmt == "parquet" else "An .xlsx workbook"
+        raise InputError(f"{path.name}: {kind} compresses internally; .{fmt}.gz is not supported")
     return fmt, gzipped

@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 
 from tppo_screen.errors import InputError
 from tppo_screen.tables.formats import EXTENSIONS, Format
+from tppo_screen.tables.sniff import SNIFF_CHARS, detect_delimiter
 
 CHUNK_ROWS = 5_000
 MAX_RECORD_LINES = 200  # a CSV/TSV record (one row, quoted line breaks included) over this is broken
@@ -80,6 +81,7 @@ class ReadReport:
     units_total: int = 0  # bytes of the file (text formats) or rows (Parquet), for progress
     units_done: int = 0
     columns: list[str] = field(default_factory=list)
+    delimiter: str | None = None  # the one a CSV/TSV file was read with
 
     def describe(self, limit: int = 10) -> str:
         """'2 malformed lines skipped: line 3 (3 fields but the header has 2; …), line 5 (…)'."""
@@ -116,14 +118,28 @@ def read_table(path: Path | str, fmt: Format | None = None) -> Table:
 
 
 def read_chunks(
-    path: Path, fmt: Format, gzipped: bool, report: ReadReport, chunk_rows: int = CHUNK_ROWS
+    path: Path,
+    fmt: Format,
+    gzipped: bool,
+    report: ReadReport,
+    chunk_rows: int = CHUNK_ROWS,
+    *,
+    delimiter: str | None = None,
+    sheet: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield the file's rows as DataFrames of at most `chunk_rows` rows (at least one, possibly
-    empty, so the header survives)."""
+    empty, so the header survives). A CSV's `delimiter` is detected (`sniff`) unless given (TSV:
+    a tab unless given; `report.delimiter` says which was used); `sheet` names the sheet of an
+    .xlsx workbook (a name or a 1-based number; default the first)."""
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
     if fmt == "parquet":
         yield from _parquet_chunks(path, report, chunk_rows)
+        return
+    if fmt == "xlsx":
+        from tppo_screen.tables.excel import xlsx_chunks  # openpyxl only when a workbook is read
+
+        yield from xlsx_chunks(path, report, chunk_rows, sheet)
         return
     report.units_total = path.stat().st_size
     lines = _LineTracker(path, gzipped, report, limited=fmt != "jsonl")
@@ -131,11 +147,25 @@ def read_chunks(
         if fmt == "jsonl":
             yield from _jsonl_chunks(lines, report, chunk_rows)
         else:
-            yield from _delimited_chunks(lines, "\t" if fmt == "tsv" else ",", path, report, chunk_rows)
+            if delimiter is None:
+                delimiter = "\t" if fmt == "tsv" else _sniffed(path, gzipped, lines.encoding)
+            report.delimiter = delimiter
+            yield from _delimited_chunks(lines, delimiter, path, report, chunk_rows)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InputError(f"{path}: cannot read past line {lines.number}: {exc}") from None
     finally:
         lines.close()
+
+
+def _sniffed(path: Path, gzipped: bool, encoding: str) -> str:
+    """The delimiter of CSV `path`, from its first records (`sniff.detect_delimiter`)."""
+    raw, stream = _open_binary(path, gzipped)
+    try:
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        head = text.read(SNIFF_CHARS)
+    finally:
+        raw.close()
+    return detect_delimiter(head, complete=len(head) < SNIFF_CHARS)
 
 
 def _open_binary(path: Path, gzipped: bool) -> tuple[IO[bytes], Any]:

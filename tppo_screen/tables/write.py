@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -29,6 +29,9 @@ from pandas.api.types import is_string_dtype
 from tppo_screen.errors import InputError
 from tppo_screen.tables.formats import Format
 from tppo_screen.tables.read import ReadReport
+
+if TYPE_CHECKING:
+    from tppo_screen.tables.excel import XlsxSheet
 
 Flatten = Callable[[object], str]  # how a list cell becomes one CSV/TSV field
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -143,10 +146,12 @@ def write_text(text: str, path: Path | str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_bad_lines(report: ReadReport, path: Path, keep_formulas: bool = False) -> Path:
+def write_bad_lines(report: ReadReport, path: Path, keep_formulas: bool = False, bom: bool = False) -> Path:
     """The malformed lines as CSV (line, reason, raw), written atomically; a raw line that looks
-    like a formula is neutralised (`neutralise_formula`) unless `keep_formulas`."""
-    buffer = io.StringIO()
+    like a formula is neutralised (`neutralise_formula`) unless `keep_formulas`; with `bom` the
+    file starts with a UTF-8 byte-order mark, for Excel."""
+    buffer = io.StringIO("\ufeff" if bom else "")
+    buffer.seek(0, io.SEEK_END)
     writer = csv.writer(buffer)
     writer.writerow(["line", "reason", "raw"])
     for line, reason, raw in report.bad_lines:
@@ -179,7 +184,9 @@ class TableWriter:
     Parquet a column whose values are of mixed types, or nested and mixed, is written as text
     (nested values as JSON), as are all-null columns. The first chunk fixes the columns of a
     CSV/TSV/Parquet file: a later chunk with a new column is an `InputError` (JSONL records
-    carry their own keys)."""
+    carry their own keys). An .xlsx file is one sheet (`excel.XlsxSheet`): lists as in CSV, text
+    cells always text. With `bom`, CSV/TSV start with a UTF-8 byte-order mark (Excel then reads
+    them as UTF-8)."""
 
     def __init__(
         self,
@@ -189,12 +196,16 @@ class TableWriter:
         flatten: Mapping[str, Flatten] | None = None,
         types: Mapping[str, pa.DataType] | None = None,
         keep_formulas: bool = False,
+        bom: bool = False,
     ) -> None:
+        if bom and fmt not in ("csv", "tsv"):
+            raise InputError(f"a byte-order mark (--excel-csv) is for CSV/TSV output, not {fmt}")
         self.target = AtomicPath(path)
         self.path, self.tmp, self.fmt, self.gzipped = path, self.target.tmp, fmt, gzipped
         self.flatten, self.types = dict(flatten or {}), dict(types or {})
-        self.keep_formulas = keep_formulas
+        self.keep_formulas, self.bom = keep_formulas, bom
         self.rows = 0  # rows written so far
+        self._xlsx: XlsxSheet | None = None
         self._handle: IO[str] | None = None
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
@@ -219,6 +230,8 @@ class TableWriter:
             chunk = chunk.reindex(columns=self._columns)
         if self.fmt == "parquet":
             self._write_parquet(chunk)
+        elif self.fmt == "xlsx":
+            self._write_xlsx(chunk)
         else:
             self._write_text(chunk)
         self.rows += len(chunk)
@@ -227,7 +240,8 @@ class TableWriter:
         header = self._handle is None
         if self._handle is None:
             opener = gzip.open if self.gzipped else open
-            self._handle = opener(self.tmp, "wt", encoding="utf-8", newline="")
+            encoding = "utf-8-sig" if self.bom else "utf-8"
+            self._handle = opener(self.tmp, "wt", encoding=encoding, newline="")
         if self.fmt == "jsonl":
             if len(chunk):
                 text = chunk.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
@@ -244,6 +258,19 @@ class TableWriter:
                 c if c in self.flatten or c in self.types else neutralise_formula(c) for c in flat.columns
             ]
         flat.to_csv(self._handle, index=False, header=header, sep="\t" if self.fmt == "tsv" else ",")
+
+    def _write_xlsx(self, chunk: pd.DataFrame) -> None:
+        from tppo_screen.tables.excel import XlsxSheet  # openpyxl only when a workbook is written
+
+        header = self._xlsx is None
+        if self._xlsx is None:
+            self._xlsx = XlsxSheet(self.tmp, self.keep_formulas)
+        columns = [
+            chunk[c].map(self.flatten[c]).tolist() if c in self.flatten else chunk[c].tolist()
+            for c in chunk.columns
+        ]
+        rows: list[list[object]] = [[str(c) for c in chunk.columns]] if header else []
+        self._xlsx.append(rows + [list(row) for row in zip(*columns, strict=True)])
 
     def _write_parquet(self, chunk: pd.DataFrame) -> None:
         table = self._arrow(chunk)
@@ -332,8 +359,10 @@ class TableWriter:
         return pa.schema(fields)
 
     def commit(self, columns_if_empty: list[str] | None = None) -> Path:
-        if self._handle is None and self._parquet is None:
+        if self._handle is None and self._parquet is None and self._xlsx is None:
             self.write(pd.DataFrame(columns=columns_if_empty or []))
+        if self._xlsx is not None:
+            self._xlsx.save()
         if self._handle is not None:
             self._handle.close()
         if self._parquet is not None:
