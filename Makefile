@@ -18,9 +18,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-## Score the demo listings with the shipped model; print a summary and the riskiest rows
+## Score the demo listings with the shipped model (summary, riskiest rows), then a poster read by OCR
 run: install ocr
 	$(BIN)/tppo-screen score data/samples/listings.csv -o out/listings.scored.csv --id-column id --top 8
+	$(BIN)/tppo-screen check data/samples/poster.png --save-annotated out/poster.annotated.png
 
 ## Run the test suite (installs headless Chromium for the browser tests if it is missing)
 test: install browser ocr postgres
@@ -85,10 +86,12 @@ model: export OPENBLAS_CORETYPE ?= Haswell
 model: install
 	$(BIN)/tppo-screen train data/train.csv --test data/test.csv --real-test data/real/test.csv -o $(MODEL)
 
-## Rewrite the sample reports: docs/sample-report (real-world test), docs/sample-report-corpus
+## Rewrite the sample reports: docs/sample-report (real-world test), docs/sample-report-corpus, docs/sample-batch-report
 report: install
 	$(BIN)/tppo-screen evaluate data/real/test.csv --report docs/sample-report > /dev/null
 	$(BIN)/tppo-screen evaluate data/test.csv --report docs/sample-report-corpus > /dev/null
+	mkdir -p out && $(BIN)/tppo-screen score data/samples/listings.csv -o out/sample-batch-scored.csv -q \
+	  --report docs/sample-batch-report > /dev/null
 
 ## Re-pin requirements.lock from the current .venv
 lock: install

@@ -28,6 +28,7 @@ from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
 from tppo_screen.model.artifacts import Model, card_path
 from tppo_screen.model.scoring import score_texts
 
+SCHEMATHESIS_CONFIG = Path(__file__).resolve().parents[1] / "schemathesis.toml"
 pytestmark = pytest.mark.slow  # real servers, browsers or notebook kernels: left out of make check
 
 SCAM = "Dicari admin CS di Kamboja 🇰🇭, G@JI $1.500, p4sp0r dibantu, berangkat pakai visa turis"
@@ -281,6 +282,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(server: Server
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
+            f"--config-file={SCHEMATHESIS_CONFIG}",  # what /v1/score/image may refuse
             "run",
             f"http://127.0.0.1:{server.port}/openapi.json",
         ]
@@ -314,6 +316,7 @@ def test_schemathesis_with_a_key_finds_nothing(keyed: Server, tmp_path: Path) ->
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
+            f"--config-file={SCHEMATHESIS_CONFIG}",  # what /v1/score/image may refuse
             "run",
             f"http://127.0.0.1:{keyed.port}/openapi.json",
         ]

@@ -21,10 +21,10 @@ from tests.posters import (
     render_poster,
 )
 from tppo_screen.cli import app
-from tppo_screen.errors import ImageError
+from tppo_screen.errors import ImageError, InputError
 from tppo_screen.images.annotate import RED, annotate
 from tppo_screen.images.decode import load_image, sniff_image
-from tppo_screen.images.ocr import OcrResult, boxes_for_span, read_text
+from tppo_screen.images.ocr import SMALL, OcrResult, boxes_for_span, read_text
 from tppo_screen.images.scoring import LOW_CONFIDENCE, score_image, score_ocr
 from tppo_screen.model.artifacts import Model
 from tppo_screen.model.scoring import score_texts
@@ -34,7 +34,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def poster() -> Poster:
-    return render_poster(SCAM_POSTER_TEXT)
+    return render_poster(SCAM_POSTER_TEXT, width=620, size=24)  # small: "auto" enlarges it for OCR
 
 
 @pytest.fixture(scope="module")
@@ -131,10 +131,16 @@ def test_a_red_flag_span_maps_to_boxes_over_its_words(
 
 
 def test_boxes_are_in_the_original_pixels_after_upscaling(read: OcrResult, poster: Poster) -> None:
+    assert max(poster.image.size) < SMALL  # so OCR saw it enlarged 3x
     start = read.text.index("KAMBOJA")
     [box] = boxes_for_span(read, start, start + len("KAMBOJA"))
     x, y, w, h = poster.box_of("KAMBOJA")
     assert abs(box[0] - x) <= 4 and abs(box[1] - y) <= 6 and abs(box[2] - w) <= 8
+
+
+def test_an_unknown_preprocess_step_is_refused_before_ocr(poster_png: bytes) -> None:
+    with pytest.raises(InputError, match="preprocess must be one of auto, none, gray"):
+        read_text(load_image(poster_png), preprocess="sharpen")
 
 
 def test_a_picture_without_text_is_refused(tiny_model: Model) -> None:

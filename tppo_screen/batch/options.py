@@ -27,7 +27,9 @@ class BatchOptions:
     dask.distributed cluster at `scheduler` (default: a LocalCluster of `workers` processes),
     waiting at most `scheduler_timeout` seconds to reach it. In CSV/TSV output (and the errors
     file) input cells that a spreadsheet would run as formulas get a leading `'` unless
-    `keep_formulas`."""
+    `keep_formulas`. With `report` set the job also gathers what `batch.report` needs for its
+    HTML report (`BatchSummary.tally`), with risk over time and by source when the file has a
+    date or source column (found by usual names unless `date_column`/`source_column` say)."""
 
     text_column: str = "text"
     id_column: str | None = None
@@ -50,6 +52,9 @@ class BatchOptions:
     flags: tuple[str, ...] = ()  # write only rows with one of these red flags (and error rows)
     language: Literal["id", "en"] = "id"  # of the warnings column and the summary's (and report's) labels
     quiet: bool = False  # no INFO lines from Dask either
+    report: Path | None = None
+    date_column: str | None = None
+    source_column: str | None = None
 
     def __post_init__(self) -> None:
         if self.min_level not in LEVELS:

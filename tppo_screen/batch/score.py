@@ -26,6 +26,7 @@ from tppo_screen.batch.engines import fit_to_size, in_order, scorer
 from tppo_screen.batch.evidence import TopRow, TopRows, explain
 from tppo_screen.batch.filters import check_flags, kept
 from tppo_screen.batch.options import BatchOptions
+from tppo_screen.batch.tally import ReportTally
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
 from tppo_screen.tables.formats import detect_format
@@ -71,6 +72,7 @@ class BatchSummary:
     output: Path | None = None
     errors_file: Path | None = None
     report: ReadReport = field(default_factory=ReadReport)
+    tally: ReportTally | None = None  # what the HTML report needs, with options.report
 
     @property
     def rows_per_second(self) -> float:
@@ -90,6 +92,10 @@ def score_file(
     out_fmt, out_gz = detect_format(output, options.output_format)
     check_flags(model, options.flags)
     summary = BatchSummary(output=output, top_rows=TopRows(options.top), bom=options.excel_csv)
+    if options.report is not None:
+        summary.tally = ReportTally(
+            options.text_column, options.id_column, options.date_column, options.source_column
+        )
     started = time.perf_counter()
     if options.campaigns:
         first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows, **options.reading)
@@ -186,6 +192,8 @@ def _checked(chunks: Iterator[pd.DataFrame], options: BatchOptions) -> Iterator[
 def _tally(summary: BatchSummary, scored: pd.DataFrame, options: BatchOptions) -> None:
     """Count levels and flags; keep the `options.top` riskiest rows seen so far."""
     offset, top, id_column = summary.rows, options.top, options.id_column
+    if summary.tally is not None:
+        summary.tally.observe(scored, offset)
     summary.rows += len(scored)
     summary.levels.update(scored["risk_level"])
     for flags in scored["red_flags"]:

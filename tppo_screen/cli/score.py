@@ -30,6 +30,7 @@ from tppo_screen.cli.summary import print_frequent_flags, print_how_read, print_
 if TYPE_CHECKING:
     from tppo_screen.batch.options import BatchOptions
     from tppo_screen.batch.score import BatchSummary
+    from tppo_screen.model.artifacts import Model
     from tppo_screen.model.catalogue import Catalogue
 
 
@@ -118,6 +119,31 @@ SchedulerOption = Annotated[
         "(default with --engine dask: a local cluster of --workers processes)."
     ),
 ]
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        metavar="DIR",
+        help="Also write DIR/report.html: one self-contained page (no network; opens from a USB stick) "
+        "with the charts also as PNG files beside it: rows per level, red flags by frequency, "
+        "campaigns, shared contacts, risk over time and by source (when the file has such columns) "
+        "and the riskiest rows with their evidence highlighted.",
+    ),
+]
+DateColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Column of the ad's date, for --report's risk over time "
+        "(default: the first of date, tanggal, tgl, posted_at, created_at, published_at … in the file)."
+    ),
+]
+SourceColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Column naming where the ad came from, for --report's risk by source "
+        "(default: source, platform, sumber …)."
+    ),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 TopRowsOption = Annotated[int, typer.Option(min=0, help="How many of the riskiest rows to list.")]
 KeepFormulasOption = Annotated[
@@ -149,6 +175,9 @@ def score(
     quiet: QuietOption = False,
     top: TopRowsOption = 5,
     keep_formulas: KeepFormulasOption = False,
+    report: ReportOption = None,
+    date_column: DateColumnOption = None,
+    source_column: SourceColumnOption = None,
     sheet: SheetOption = None,
     delimiter: DelimiterOption = None,
     excel_csv: ExcelCsvOption = False,
@@ -167,15 +196,15 @@ def score(
     (and no worker process behind); the output may not be the input file, nor a device.
     """
     given = dict(locals())
-    from tppo_screen.batch.score import score_file
     from tppo_screen.model.artifacts import load_model
 
     with user_errors():
         options = _batch_options(given)
         loaded = load_model(model_path(model))
-        with terminate_as_interrupt(), _progress(not quiet and err.is_terminal) as advance:
-            summary = score_file(loaded, input_file, output, options, advance)
+        summary, page = _run(loaded, input_file, output, options, not quiet and err.is_terminal)
     _print_batch_summary(summary, loaded.version, id_column, loaded.catalogue, parse_language(lang))
+    if page is not None:
+        out.print(f"report → {shown(page)}", soft_wrap=True)
 
 
 def _batch_options(given: dict[str, Any]) -> BatchOptions:
@@ -193,6 +222,25 @@ def _batch_options(given: dict[str, Any]) -> BatchOptions:
         language=parse_language(given["lang"]),
     )
     return BatchOptions(**values)
+
+
+def _run(
+    model: Model, source: Path, output: Path, options: BatchOptions, show_progress: bool
+) -> tuple[BatchSummary, Path | None]:
+    """Score `source` into `output` under a progress bar, Ctrl-C and SIGTERM cleaned up, and
+    write the --report page if asked; return the summary and the page's path."""
+    from tppo_screen.batch.report import check_report_directory, write_batch_report
+    from tppo_screen.batch.score import score_file
+
+    if options.report is not None:
+        check_report_directory(options.report)
+    with terminate_as_interrupt(), _progress(show_progress) as advance:
+        summary = score_file(model, source, output, options, advance)
+        if options.report is None or summary.tally is None:
+            return summary, None
+        tally, language = summary.tally, options.language
+        page = write_batch_report(model, summary, tally, options.report, language, source.name)
+    return summary, page
 
 
 @contextmanager

@@ -30,6 +30,7 @@ TESSERACT_CONFIG = "--oem 1 --psm 3"  # the LSTM engine, automatic page layout
 OCR_TIMEOUT_SECONDS = 60  # a 40-megapixel photo of dense text takes ~10 s; past this, give up
 UPSCALE_TO = 2000  # a picture whose longer side is shorter is enlarged to this (posters: 1080)
 MAX_UPSCALE = 3.0
+SMALL = 640  # "auto" enlarges a picture whose longer side is shorter (a thumbnail, a cropped chat)
 OCR_SLOTS = max(1, os.cpu_count() or 1)  # Tesseract processes at once, per process of ours
 _slots = threading.BoundedSemaphore(OCR_SLOTS)
 
@@ -106,22 +107,29 @@ def _threshold(image: Image.Image) -> tuple[Image.Image, float]:
     return gray.point(lambda value: 255 if value > level else 0), factor
 
 
+def _auto(image: Image.Image) -> tuple[Image.Image, float]:
+    """Grayscale; a small picture (longer side under SMALL) enlarged as `gray_upscale` does. On
+    the rendered posters, enlarging a larger picture enlarged its noise too and lost words."""
+    gray = ImageOps.grayscale(image)
+    return _upscale(gray) if max(gray.size) < SMALL else (gray, 1.0)
+
+
 Preprocess = Callable[[Image.Image], tuple[Image.Image, float]]
 PREPROCESS: dict[str, Preprocess] = {
+    "auto": _auto,  # gray; gray_upscale for a small picture (see README, "Images": measurements)
     "none": _none,  # the picture as it is
     "gray": _gray,  # grayscale
     "gray_upscale": _gray_upscale,  # grayscale, longer side enlarged to UPSCALE_TO (at most 3x)
     "threshold": _threshold,  # gray_upscale, contrast stretched, then black/white (Otsu)
 }
-AUTO = "gray_upscale"  # what "auto" means: see README, "Images", for the measurements
-PREPROCESS_NAMES = ("auto", *PREPROCESS)
+PREPROCESS_NAMES = tuple(PREPROCESS)
 
 
 def read_text(image: Image.Image, *, preprocess: str = "auto") -> OcrResult:
     """OCR `image` (RGB, upright: `decode.load_image`) after the `preprocess` step named (one of
     `PREPROCESS_NAMES`). Raises `ImageError` (kind "ocr_failed") when Tesseract fails or takes
     over `OCR_TIMEOUT_SECONDS`, `TppoScreenError` when Tesseract is not installed."""
-    step = PREPROCESS.get(AUTO if preprocess == "auto" else preprocess)
+    step = PREPROCESS.get(preprocess)
     if step is None:
         raise InputError(f"preprocess must be one of {', '.join(PREPROCESS_NAMES)}, not {preprocess!r}")
     prepared, factor = step(image)

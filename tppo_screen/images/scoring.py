@@ -48,6 +48,14 @@ class ImageScore:
     spans: list[SpanBoxes]
 
 
+def low_confidence_warning(confidence: float, language: Literal["id", "en"] = "id") -> str | None:
+    """The warning for OCR text read with a mean word confidence below LOW_CONFIDENCE, else None
+    (`score_ocr` adds it to the score's warnings; batch jobs to the warnings column)."""
+    if not confidence < LOW_CONFIDENCE:  # NaN (nothing read) too
+        return None
+    return _LOW_CONFIDENCE_WARNING[language].format(confidence=confidence, limit=LOW_CONFIDENCE)
+
+
 def score_image(
     model: Model,
     data: bytes,
@@ -82,8 +90,8 @@ def score_ocr(
             "no_text",
         )
     score = score_texts(model, [ocr.text], top_k=top_k, catalogue=catalogue, language=language)[0]
-    if ocr.confidence < LOW_CONFIDENCE:
-        warning = _LOW_CONFIDENCE_WARNING[language].format(confidence=ocr.confidence, limit=LOW_CONFIDENCE)
+    warning = low_confidence_warning(ocr.confidence, language)
+    if warning is not None:
         score = score.model_copy(update={"warnings": [warning, *score.warnings]})
     sides: tuple[tuple[Literal["red", "green"], list[FlagHit]], ...] = (
         ("red", score.red_flags),
