@@ -2,8 +2,8 @@
 
 Static files only (HTML, CSS, ES modules, the gallery as JSON): no build step, nothing fetched
 from another host, so the page works offline on the laptop running `tppo-screen serve`. The
-page calls the API it is served by (`/v1/score`, `/v1/red-flags`). Neither route is in the
-OpenAPI schema, and unknown paths keep their JSON 404s.
+page calls the API it is served by (`/v1/score`, `/v1/score/image`, `/v1/red-flags`,
+`/v1/feedback`). Neither route is in the OpenAPI schema, and unknown paths keep their JSON 404s.
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ const KEY = "tppo-api-key";
 
 export class ApiError extends Error {
   /** `kind`: "unauthorized", "network", or "http"; `message` is already in plain words. */
-  constructor(kind, message, status = 0) {
+  constructor(kind, message, status = 0, body = null) {
     super(message);
     this.kind = kind;
     this.status = status;
+    this.body = body; // the server's JSON error, for callers that word it their own way
   }
 }
 
@@ -41,7 +42,7 @@ async function call(path, options = {}) {
     body = null;
   }
   if (response.ok && body !== null) return body;
-  throw new ApiError(response.status === 401 ? "unauthorized" : "http", plainWords(response.status, body), response.status);
+  throw new ApiError(response.status === 401 ? "unauthorized" : "http", plainWords(response.status, body), response.status, body);
 }
 
 /** What went wrong, for a trainer: never a status code alone. */
@@ -69,6 +70,65 @@ export function score(text, lang) {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ text, lang }),
+  });
+}
+
+/**
+ * POST /v1/score/image (multipart, field `file`): the usual score plus `ocr` (text, confidence,
+ * width, height, words with boxes) and `spans` (each flag span with the word boxes it covers).
+ * Errors come back in plain words about pictures (too large, not a picture, no text found).
+ */
+export async function scoreImage(file, lang) {
+  const form = new FormData();
+  form.append("file", file, file.name || "gambar");
+  try {
+    return await call(`/v1/score/image?lang=${encodeURIComponent(lang)}`, { method: "POST", body: form });
+  } catch (error) {
+    if (error instanceof ApiError && error.kind === "http") throw new ApiError("http", imageWords(error.status, error.body), error.status, error.body);
+    throw error;
+  }
+}
+
+/** What went wrong with a picture, for a trainer: by the `kind` the server gives (details[0].kind). */
+export function imageWords(status, body) {
+  const error = (body && body.error) || {};
+  const kind = (error.details && error.details[0] && error.details[0].kind) || "";
+  const key = {
+    empty: "errImageEmpty",
+    not_image: "errImageType",
+    truncated: "errImageTruncated",
+    animated: "errImageAnimated",
+    too_large: "errImageTooBig",
+    too_many_pixels: "errImagePixels",
+    no_text: "errImageNoText",
+  }[kind];
+  if (key) return t(key);
+  if (status === 413) return t("errImageTooBig"); // the body limit, before the picture is read
+  if (status === 415) return t("errImageType");
+  if (status === 401 || status >= 500) return plainWords(status, body);
+  return t("errImageOther", { message: error.message || `HTTP ${status}` });
+}
+
+/** GET /v1/feedback/status: whether the server keeps corrections; {feedback: false} when it cannot say. */
+export async function serverStatus() {
+  try {
+    return await call("/v1/feedback/status");
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.kind === "unauthorized") throw error;
+    return { feedback: false };
+  }
+}
+
+/**
+ * POST /v1/feedback: the room's verdict on a result. `label` is "high_risk" or "legit";
+ * answers {id, recorded, duplicate}.
+ */
+export function sendFeedback({ text, label, modelVersion, score: modelScore }) {
+  return call("/v1/feedback", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text, label, model_version: modelVersion, score: modelScore }),
   });
 }
 

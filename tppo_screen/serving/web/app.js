@@ -1,8 +1,12 @@
-// The demo page: check an ad (paste or pick from the gallery) and the quiz.
+// The demo page: check an ad (paste it, pick it from the gallery, or drop, choose or paste a
+// picture of it) and the quiz.
 
-import { ApiError, apiKey, catalogue as fetchCatalogue, gallery as fetchGallery, saveApiKey, score } from "./api.js";
+import { ApiError, apiKey, catalogue as fetchCatalogue, gallery as fetchGallery, saveApiKey, score, scoreImage, serverStatus } from "./api.js";
+import { boxesFor } from "./boxes.js";
+import { feedbackView } from "./feedback.js";
 import { applyStrings, language, setLanguage, t } from "./i18n.js";
-import { el, resultView, statusLine } from "./render.js";
+import { drawBoxes, markRechecked, pictureView } from "./picture.js";
+import { el, flagsOf, resultView, statusLine } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -10,6 +14,8 @@ const state = {
   catalogue: new Map(),
   gallery: [],
   checked: null, // the text on screen in "check", re-scored when the language changes
+  image: null, // the picture on screen in "check": {file, ocr, text (as corrected)}
+  feedback: false, // the server keeps corrections: show "Model salah?"
   quiz: { index: 0, guess: null, revealed: false },
   retry: null, // what to run again once an API key is entered
 };
@@ -62,25 +68,136 @@ function showModel(result) {
   $("model-line").textContent = t("modelLine", { version: result.model_version });
 }
 
+async function loadStatus() {
+  try {
+    state.feedback = Boolean((await serverStatus()).feedback);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    state.feedback = false; // a key is needed first: asked for by the catalogue call
+  }
+}
+
+/** The result view of a check, with "Model salah?" when the server keeps corrections. */
+function checkedView(text, result) {
+  const view = resultView(text, result, state.catalogue);
+  if (state.feedback) view.querySelector(".verdict").after(feedbackView(text, result));
+  $("check-status").textContent = statusLine(result);
+  showModel(result);
+  return view;
+}
+
 async function check(text) {
   state.checked = text;
+  state.image = null;
   $("check-status").textContent = t("checking");
   $("check-result").replaceChildren();
   await withApi(async () => {
     const result = await score(text, language());
-    const view = resultView(text, result, state.catalogue);
-    $("check-result").replaceChildren(view);
-    $("check-status").textContent = statusLine(result);
-    showModel(result);
+    $("check-result").replaceChildren(checkedView(text, result));
   }, "check-error");
   if (!$("check-error").hidden) $("check-status").textContent = "";
 }
 
+// --- check a picture ------------------------------------------------------------------------
+
+async function decode(file) {
+  try {
+    return await createImageBitmap(file, { imageOrientation: "from-image" }); // EXIF turned, as the server does
+  } catch {
+    return null; // the server says what is wrong with it, or reads what the browser cannot show
+  }
+}
+
+/** Upload a picture: its outlines on the image, its text editable, and the result. */
+async function checkImage(file) {
+  state.checked = null;
+  state.image = { file, ocr: null, text: null };
+  $("check-status").textContent = t("readingImage");
+  $("check-result").replaceChildren();
+  const decoding = decode(file);
+  await withApi(async () => {
+    const result = await scoreImage(file, language());
+    state.image = { file, ocr: result.ocr, text: result.ocr.text };
+    const bitmap = await decoding;
+    const picture = pictureView({ bitmap, name: file.name, ocr: result.ocr }, recheck);
+    if (bitmap) bitmap.close(); // drawn on the canvas: its memory can go
+    const view = checkedView(result.ocr.text, result);
+    $("check-result").replaceChildren(picture, view);
+    drawBoxes(picture, result.spans, flagsOf(result), view);
+  }, "check-error");
+  if (!$("check-error").hidden) $("check-status").textContent = "";
+}
+
+/** "Periksa ulang": score the corrected text; the outlines follow the words still on the picture. */
+async function recheck(text) {
+  const image = state.image;
+  const picture = $("check-result").querySelector(".picture");
+  if (!image || !picture) return;
+  image.text = text;
+  $("check-status").textContent = t("checking");
+  await withApi(async () => {
+    const result = await score(text, language());
+    const view = checkedView(text, result);
+    $("check-result").querySelector(".result")?.remove();
+    $("check-result").append(view);
+    const boxes = boxesFor(text, image.ocr);
+    const hits = flagsOf(result);
+    const spans = hits.flatMap((hit) => hit.spans.map((span) => ({ flag: hit.id, boxes: boxes(span.start, span.end) })));
+    drawBoxes(picture, spans, hits, view);
+    markRechecked(picture, text !== image.ocr.text);
+  }, "check-error");
+}
+
+/** The first file of a paste or drop, if any. */
+function firstFile(transfer) {
+  return transfer && transfer.files && transfer.files.length ? transfer.files[0] : null;
+}
+
+function setupPictures() {
+  const input = $("image-file");
+  $("choose-image").addEventListener("click", () => input.click());
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    input.value = ""; // the same file chosen again is checked again
+    if (file) await showPicture(file);
+  });
+  document.addEventListener("paste", async (event) => {
+    const file = firstFile(event.clipboardData); // a screenshot; pasted text goes where it always went
+    if (!file) return;
+    event.preventDefault();
+    selectTab($("tab-check"));
+    await showPicture(file);
+  });
+  // a picture dropped anywhere on the page is checked (instead of the browser opening it)
+  const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+  document.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    $("image-drop").classList.add("dragging");
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (!event.relatedTarget) $("image-drop").classList.remove("dragging"); // left the window
+  });
+  document.addEventListener("drop", async (event) => {
+    const file = firstFile(event.dataTransfer);
+    $("image-drop").classList.remove("dragging");
+    if (!file) return;
+    event.preventDefault();
+    selectTab($("tab-check"));
+    await showPicture(file);
+  });
+}
+
+async function showPicture(file) {
+  await checkImage(file);
+  revealResult($("check-result"));
+}
+
 function revealResult(slot) {
-  const title = slot.querySelector(".result-title");
+  const title = slot.querySelector(".picture-title, .result-title");
   if (!title) return;
   title.focus({ preventScroll: true });
-  title.closest(".result").scrollIntoView({ block: "start" });
+  title.closest(".result, .picture").scrollIntoView({ block: "start" });
 }
 
 function snippet(text) {
@@ -211,8 +328,17 @@ async function switchLanguage() {
   applyLanguage(lang);
   await loadCatalogue();
   if (state.checked !== null) await check(state.checked); // the result (or its error) in the new language
+  else if (state.image) await relabelPicture(state.image);
   if (state.quiz.revealed) await reveal();
   else if (state.gallery.length) $("quiz-progress").textContent = t("quizProgress", { n: state.quiz.index + 1, total: state.gallery.length });
+}
+
+/** The picture again in the new language, with the text as the room corrected it. */
+async function relabelPicture(image) {
+  await checkImage(image.file);
+  if (!state.image || !state.image.ocr || image.text === null || image.text === state.image.ocr.text) return;
+  $("ocr-text").value = image.text;
+  await recheck(image.text);
 }
 
 function applyLanguage(lang) {
@@ -257,6 +383,7 @@ async function start() {
   $("clear").addEventListener("click", () => {
     $("ad-text").value = "";
     state.checked = null;
+    state.image = null;
     $("check-result").replaceChildren();
     $("check-status").textContent = "";
     showError("check-error", null);
@@ -269,6 +396,7 @@ async function start() {
     $("api-key").value = "";
     $("key-form").hidden = true;
     await loadCatalogue();
+    await loadStatus();
     const retry = state.retry;
     state.retry = null;
     if (retry) await retry();
@@ -278,6 +406,7 @@ async function start() {
   $("guess-danger").addEventListener("click", () => guess("high_risk"));
   $("reveal").addEventListener("click", reveal);
   $("next").addEventListener("click", next);
+  setupPictures();
 
   try {
     state.gallery = await fetchGallery();
@@ -288,6 +417,7 @@ async function start() {
   renderGallery();
   showRound();
   await loadCatalogue();
+  await loadStatus();
   document.body.dataset.ready = "true"; // for the browser tests: everything above has run
 }
 

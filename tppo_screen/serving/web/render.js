@@ -203,6 +203,10 @@ export function resultView(text, result, catalogue) {
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") close();
   });
+  article.explain = open; // (hits, trigger): the outlines on a picture open the same panel
+  article.closeExplain = () => {
+    if (!panel.hidden) close();
+  };
   adText.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !panel.hidden) close();
   });
