@@ -26,6 +26,13 @@ ODD_TEXTS = [
     "a",
     "G@JI 15JT!! Hub WA 08xx-xxxx-xxxx 🇰🇭 k a m b o j a",
     "Lowongan kerja " * 400,
+    # more affixed words the model never saw than an ad may send through PySastrawi
+    " ".join(
+        f"{prefix}{root}{suffix}"
+        for prefix in ("me", "di", "ber", "pe")
+        for root in ("nulis", "tanam", "jual", "kirim", "angkut", "periksa", "bangun", "pinjam")
+        for suffix in ("kan", "i", "an")
+    ),
 ]
 
 

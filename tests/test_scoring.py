@@ -168,3 +168,41 @@ def test_maximum_size_ad_of_unseen_words_costs_at_most_100_ms_of_cpu() -> None:
         costs.append(time.process_time() - started)
         assert score.level != "error"
     assert min(costs) <= 0.100, f"CPU per 20,000-character ad: {[round(c, 3) for c in costs]} s"
+
+
+def _affixed_ad(seed: int, chars: int = 20_000) -> str:
+    """An attacker's ad: never-seen words shaped like affixed Indonesian ("memxyzkan"), each of
+    which a plain stemmer must send through PySastrawi."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    words, size = [], 0
+    while size < chars:
+        middle = "".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 7)))
+        words.append(
+            rng.choice(["me", "mem", "pe", "ber", "di", "ter"]) + middle + rng.choice(["kan", "an", "i"])
+        )
+        size += len(words[-1]) + 1
+    return " ".join(words)[:chars]
+
+
+@pytest.mark.slow  # loads the shipped model
+def test_a_crafted_maximum_size_ad_of_affixed_words_costs_at_most_100_ms_of_cpu() -> None:
+    """20,000 characters of distinct affix-shaped nonsense: before the stem budget every word
+    went through PySastrawi (0.73-0.88 s of CPU); now at most `STEM_BUDGET` of them do."""
+    import time
+
+    from tppo_screen.config import DEFAULT_MODEL
+    from tppo_screen.model.artifacts import load_model
+
+    model = load_model(DEFAULT_MODEL)
+    score_texts(model, [_affixed_ad(seed=200)])
+    costs = []
+    for seed in (201, 202, 203):
+        ad = _affixed_ad(seed)
+        started = time.process_time()
+        (score,) = score_texts(model, [ad])
+        costs.append(time.process_time() - started)
+        assert score.level != "error"
+    assert min(costs) <= 0.100, f"CPU per crafted 20,000-character ad: {[round(c, 3) for c in costs]} s"

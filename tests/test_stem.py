@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from tppo_screen.errors import InputError
+from tppo_screen.model.artifacts import Model
 from tppo_screen.model.stem import DEFAULT_OVERRIDES, StemTokenizer, load_overrides, stem_word
 
 
@@ -106,7 +107,7 @@ def test_scoring_caches_are_bounded_in_bytes_under_unseen_words(tiny_model) -> N
         for cache in caches:
             assert 0 < cache.nbytes <= cache.max_bytes
         assert memo.total_bytes() <= memo.total_limit()
-        assert words[-1] in stem_word  # the latest words are kept
+        assert words[-1] in fold_word  # the latest words are kept
     finally:
         for cache, limit in zip(caches, limits, strict=True):
             cache.max_bytes = limit
@@ -135,3 +136,63 @@ def test_words_kept_as_is_are_what_pysastrawi_returns_unchanged() -> None:
     assert len(kept) > 1_500  # most random words and many real ones take the shortcut
     assert [word for word in kept if sastrawi.stem_word(word) != word] == []
     assert not stem._kept_as_is("keberangkatan") and not stem._kept_as_is("gajinya")
+
+
+def test_an_ad_sends_at_most_the_budget_of_unseen_words_through_pysastrawi() -> None:
+    """Known words (overrides, the model's training words) are always stemmed; of the other words
+    that need PySastrawi only the first `budget` distinct ones are, the rest kept as they are —
+    whatever the caches hold, so every process scores an ad alike."""
+    from tppo_screen.model.stem import KnownStems
+
+    stems = KnownStems({"berikan": "beri"}, {"keberangkatan": "berangkat"}, budget=2)
+    text = "berikan keberangkatan ditanggung ditanggung menemani dibayarkan keberangkatan kamboja 2025"
+    expected = [
+        "beri",
+        "berangkat",
+        "tanggung",
+        "tanggung",
+        "temani",
+        "dibayarkan",
+        "berangkat",
+        "kamboja",
+        "2025",
+    ]
+    expected[4] = stem_word("menemani")
+    assert stems(text) == expected
+    stem_word.cache_clear()
+    stem_word("dibayarkan")  # a warm cache changes nothing
+    assert stems(text) == expected
+    assert KnownStems({}, {}, budget=10)(text)[5] == "bayar"
+
+
+def test_a_fitted_word_block_keeps_the_stems_of_its_training_words(tiny_model: Model) -> None:
+    from tppo_screen.model.stem import KnownStems
+
+    words = tiny_model.pipeline.named_steps["features"].transformer_list[0][1]
+    assert isinstance(words.build_tokenizer(), KnownStems)
+    assert words.stems_ and all(stem_word(word) == stem for word, stem in words.stems_.items())
+
+
+@pytest.mark.model
+@pytest.mark.data
+@pytest.mark.slow
+def test_no_test_text_reaches_the_stem_budget_so_the_budget_changes_no_score() -> None:
+    """The budget is for crafted ads: in both test splits no text has more than a few words that
+    need PySastrawi and that the shipped model did not see in training (11 at most), far below
+    `STEM_BUDGET`, so each is stemmed exactly as without a budget."""
+    import pandas as pd
+
+    from tppo_screen.config import DATA_DIR, DEFAULT_MODEL
+    from tppo_screen.model.artifacts import load_model
+    from tppo_screen.model.stem import STEM_BUDGET, TOKEN, needs_stemmer
+    from tppo_screen.model.text import fold
+
+    words = load_model(DEFAULT_MODEL).pipeline.named_steps["features"].transformer_list[0][1]
+    seen = words.stems_.keys() | words.tokenizer.overrides.keys()
+    splits = [pd.read_csv(DATA_DIR / "test.csv"), pd.read_csv(DATA_DIR / "real" / "test.csv")]
+    texts = pd.concat(splits)["text"]
+    unseen = [
+        len({t for t in TOKEN.findall(fold(str(text)).normalized) if t not in seen and needs_stemmer(t)})
+        for text in texts
+    ]
+    assert 0 < max(unseen) < STEM_BUDGET // 4

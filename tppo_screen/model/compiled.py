@@ -31,7 +31,7 @@ from tppo_screen.errors import ModelError
 from tppo_screen.model.catalogue import Match
 from tppo_screen.model.memo import word_cache
 from tppo_screen.model.pipeline import CatalogueFeatures, flag_columns
-from tppo_screen.model.stem import StemTokenizer
+from tppo_screen.model.stem import TOKEN, KnownStems, StemTokenizer
 from tppo_screen.model.text import Folded, normalized_text
 
 WORD_IDS_BYTES = 24 << 20  # the character n-gram ids of recent words, per model
@@ -73,19 +73,34 @@ def _char_tokens(vectorizer: TfidfVectorizer) -> Tokens:
 
 def _stem_tokens(vectorizer: TfidfVectorizer) -> Tokens:
     """The ids of the pipeline's own word analyzer's n-grams (`_stems_words_alone`), each word
-    stemmed once."""
+    stemmed once; a word the model has not seen that needs PySastrawi is stemmed per ad, within
+    the ad's budget (`stem.KnownStems`), exactly as the analyzer does."""
     get = vectorizer.vocabulary_.get
-    stem = vectorizer.tokenizer
+    stemmer = vectorizer.build_tokenizer()
+    budgeted = isinstance(stemmer, KnownStems)
     low, high = vectorizer.ngram_range
 
     @word_cache(WORD_STEMS_BYTES)
-    def word_stems(word: str) -> tuple[str, ...]:
-        return tuple(stem(word))
+    def word_stems(word: str) -> tuple[str, ...] | None:
+        """The word's stems, or None when one takes a PySastrawi call that counts against the
+        ad's budget."""
+        if not budgeted:
+            return tuple(stemmer(word))
+        stems = [stemmer.free(token) for token in TOKEN.findall(word)]
+        return tuple(stem for stem in stems if stem is not None) if None not in stems else None
+
+    def stems_of(folded: Folded) -> list[str]:
+        spent: set[str] = set()  # the ad's words stemmed by PySastrawi so far
+        stems: list[str] = []
+        for word in folded.words:
+            known = word_stems[word]
+            stems += stemmer.stems(TOKEN.findall(word), spent) if known is None else known
+        return stems
 
     def tokens(folded: Folded) -> list[int]:
         # the analyzer's n-grams: stemming never joins two words, so the stems of the
         # joined text are the stems of each word in turn
-        stems = [s for word in folded.words for s in word_stems[word]]
+        stems = stems_of(folded)
         ids = [j for j in map(get, stems) if j is not None] if low == 1 else []
         for n in range(max(low, 2), high + 1):
             grams = map(" ".join, zip(*(stems[k:] for k in range(n)), strict=False))  # shifted copies

@@ -27,7 +27,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from tppo_screen.model.catalogue import Catalogue, Match, counted, default_catalogue
 from tppo_screen.model.constrained import SignedLogisticRegression
-from tppo_screen.model.stem import StemTokenizer, load_overrides
+from tppo_screen.model.stem import KnownStems, StemTokenizer, known_stems, load_overrides
 from tppo_screen.model.text import Folded, fold_many, normalized_text
 
 
@@ -86,9 +86,24 @@ class WordTfidf(TfidfVectorizer):
 
     vocabulary_: dict[str, int]  # fitted (annotations only: for the type checker)
     idf_: np.ndarray
+    stems_: dict[str, str]  # the stems of the training words that need PySastrawi
+
+    def build_tokenizer(self) -> Any:
+        """Fitted, with a `StemTokenizer`: the model's `KnownStems` (PySastrawi for at most
+        `STEM_BUDGET` unseen words an ad); while fitting, or for a model saved before it kept
+        its stems, the tokenizer itself."""
+        stems = getattr(self, "stems_", None)
+        if stems is not None and isinstance(self.tokenizer, StemTokenizer):
+            return KnownStems(self.tokenizer.overrides, stems)
+        return super().build_tokenizer()
 
     def fit(self, raw_documents: Any, y: Any = None) -> WordTfidf:
+        raw_documents = list(raw_documents)
+        self.__dict__.pop("stems_", None)  # a refit stems every training word afresh
         super().fit(raw_documents)
+        if isinstance(self.tokenizer, StemTokenizer):
+            preprocess = self.build_preprocessor()
+            self.stems_ = known_stems(map(preprocess, raw_documents), self.tokenizer.overrides)
         old = self.vocabulary_
         kept = sorted(term for term in old if says_something(term))
         idf = self.idf_[[old[term] for term in kept]]

@@ -10,11 +10,20 @@ PySastrawi still mis-stems some words that matter here (berikan→ikan, relawan�
 pengalaman→alam). `stem_overrides.tsv` beside this module fixes them; users can pass their own
 file (`load_overrides`) without touching code. Overrides travel inside the model as a plain dict,
 so a trained model always stems the way it was trained.
+
+A fitted model also keeps the stems of every word of its training texts that needs PySastrawi
+(`KnownStems`; 6,859 words for the shipped model). Scoring stems a word it has not seen with
+PySastrawi only for the first `STEM_BUDGET` (64) such distinct words of an ad, and keeps the rest
+as they are: PySastrawi costs 0.3-0.7 ms a word, so an ad crafted from thousands of affixed
+nonsense words ("mexyzkan") would otherwise cost a second of CPU. No text of the corpus or its
+test sets comes near the budget (at most 11 such words); the rule depends on the ad and the model
+alone, never on what a cache holds, so every process scores an ad the same way.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,8 +32,9 @@ from tppo_screen.errors import InputError
 from tppo_screen.model.memo import word_cache
 
 DEFAULT_OVERRIDES = Path(__file__).with_name("stem_overrides.tsv")
-_TOKEN = re.compile(r"[a-z0-9_]+")
+TOKEN = re.compile(r"[a-z0-9_]+")
 STEM_CACHE_BYTES = 16 << 20
+STEM_BUDGET = 64  # unseen words an ad may send through PySastrawi; the rest are kept as they are
 # A superset of the starts PySastrawi's prefix rules match (di- ke- se- be- te- me- pe- ku- kau-,
 # and a consonant + el/em/er/in + vowel for the infixes) and of the ends its suffix rules match
 # (-i -is -isme -isasi -kan -an -ku -mu -nya -lah -kah -tah -pun). See `_kept_as_is`.
@@ -44,11 +54,15 @@ def _stemmer() -> Any:
 def stem_word(word: str) -> str:
     """Sastrawi's stem of one lower-case token; placeholders and numbers pass through.
     Remembered for recent tokens in at most 16 MiB (`STEM_CACHE_BYTES`)."""
-    if word.startswith("_") or not word.isalpha():
-        return word
-    if _kept_as_is(word):
+    if not needs_stemmer(word):
         return word
     return str(_stemmer().stem_word(word))
+
+
+def needs_stemmer(word: str) -> bool:
+    """Whether the stem of a lower-case token takes PySastrawi: not a placeholder, a number or a
+    word it is known to keep as it is (`_kept_as_is`)."""
+    return not word.startswith("_") and word.isalpha() and not _kept_as_is(word)
 
 
 def _kept_as_is(word: str) -> bool:
@@ -97,7 +111,7 @@ class StemTokenizer:
 
     def __call__(self, text: str) -> list[str]:
         get = self.overrides.get
-        return [get(token) or stem_word(token) for token in _TOKEN.findall(text)]
+        return [get(token) or stem_word(token) for token in TOKEN.findall(text)]
 
     def __repr__(self) -> str:
         return f"StemTokenizer(<{len(self.overrides)} overrides>)"
@@ -107,3 +121,51 @@ class StemTokenizer:
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.overrides.items())))
+
+
+class KnownStems:
+    """A fitted model's stemming: overrides, then the stems of the words seen in training
+    (`known`), then PySastrawi for at most `budget` other distinct words an ad needs it for (in
+    the order they come); further such words are kept as they are. Call it on a text (as a
+    TF-IDF `tokenizer`), or give `stems` the tokens and the set of words already sent to
+    PySastrawi for this ad (the compiled scorer stems an ad word by word)."""
+
+    def __init__(self, overrides: dict[str, str], known: dict[str, str], budget: int = STEM_BUDGET) -> None:
+        self.overrides = overrides
+        self.known = known
+        self.budget = budget
+
+    def free(self, token: str) -> str | None:
+        """The stem of `token` when it costs no PySastrawi call for this ad; else None."""
+        stem = self.overrides.get(token) or self.known.get(token)
+        if stem is None and not needs_stemmer(token):
+            return token
+        return stem
+
+    def stems(self, tokens: list[str], spent: set[str]) -> list[str]:
+        """The stems of `tokens`; `spent` holds the ad's words PySastrawi stemmed so far."""
+        out = []
+        for token in tokens:
+            stem = self.free(token)
+            if stem is None:
+                if token in spent or len(spent) < self.budget:
+                    spent.add(token)
+                    stem = stem_word(token)
+                else:
+                    stem = token
+            out.append(stem)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        return self.stems(TOKEN.findall(text), set())
+
+
+def known_stems(texts: Iterable[str], overrides: dict[str, str]) -> dict[str, str]:
+    """The stems of the tokens of `texts` that need PySastrawi (not in `overrides`), in the order
+    they first come: what a fitted model keeps (`KnownStems`)."""
+    known: dict[str, str] = {}
+    for text in texts:
+        for token in TOKEN.findall(text):
+            if token not in known and token not in overrides and needs_stemmer(token):
+                known[token] = stem_word(token)
+    return known
