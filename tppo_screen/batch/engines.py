@@ -39,25 +39,28 @@ class _Done:
 
 
 @contextmanager
-def scorer(model: Model, options: BatchOptions) -> Iterator[Submit]:
+def scorer(
+    model: Model, options: BatchOptions, work: Callable[..., pd.DataFrame] = score_frame
+) -> Iterator[Submit]:
     """Score in this process (engine `local`, one worker), in `options.workers` spawned
     processes (`local`), or on the Dask cluster at `options.scheduler` (`dask`; default: a
-    LocalCluster of `options.workers` processes)."""
+    LocalCluster of `options.workers` processes). `work` is `score_frame` or a function with its
+    signature (pictures: `images.ocr_score_frame`, which reads them there first)."""
     workers, language = options.workers, options.language
     if options.engine == "dask":
         with _dask_client(options.scheduler, workers, options.scheduler_timeout, options.quiet) as client:
             shared = client.scatter(model, broadcast=True)
             yield lambda chunk, column, explain: client.submit(
-                score_frame, shared, chunk, column, explain=explain, warnings_in=language, pure=False
+                work, shared, chunk, column, explain=explain, warnings_in=language, pure=False
             )
     elif workers == 1:
         yield lambda chunk, column, explain: _Done(
-            score_frame(model, chunk, column, explain=explain, warnings_in=language)
+            work(model, chunk, column, explain=explain, warnings_in=language)
         )
     else:
         with _pool(workers) as pool:
             yield lambda chunk, column, explain: pool.submit(
-                score_frame, model, chunk, column, explain=explain, warnings_in=language
+                work, model, chunk, column, explain=explain, warnings_in=language
             )
 
 

@@ -32,6 +32,7 @@ class BatchOptions:
     date or source column (found by usual names unless `date_column`/`source_column` say)."""
 
     text_column: str = "text"
+    image_column: str | None = None  # paths of pictures to OCR and score (batch.images); "image" for a folder
     id_column: str | None = None
     input_format: str | None = None
     output_format: str | None = None

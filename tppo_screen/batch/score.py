@@ -24,11 +24,13 @@ import pyarrow as pa
 from tppo_screen.batch.campaigns import Campaign, CampaignTally, find_campaigns
 from tppo_screen.batch.engines import fit_to_size, in_order, scorer
 from tppo_screen.batch.evidence import TopRow, TopRows, explain
-from tppo_screen.batch.filters import check_flags, kept
+from tppo_screen.batch.filters import check_flags, delimiter_hint, kept
+from tppo_screen.batch.images import image_job
 from tppo_screen.batch.options import BatchOptions
 from tppo_screen.batch.tally import ReportTally
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
+from tppo_screen.model.scoring import score_frame
 from tppo_screen.tables.formats import detect_format
 from tppo_screen.tables.read import ReadReport, read_chunks
 from tppo_screen.tables.write import Flatten, TableWriter, check_output, write_bad_lines
@@ -88,7 +90,9 @@ def score_file(
     errors_file = options.errors_file or errors_path(output)
     check_output(output, [source])
     check_output(errors_file, [source, output])
-    in_fmt, in_gz = detect_format(source, options.input_format)
+    job = image_job(source, options)  # pictures: a folder, or a table with --image-column
+    options = job.options if job else options
+    in_fmt, in_gz = job.format if job else detect_format(source, options.input_format)
     out_fmt, out_gz = detect_format(output, options.output_format)
     check_flags(model, options.flags)
     summary = BatchSummary(output=output, top_rows=TopRows(options.top), bom=options.excel_csv)
@@ -100,13 +104,17 @@ def score_file(
     if options.campaigns:
         first_pass = read_chunks(source, in_fmt, in_gz, ReadReport(), options.chunk_rows, **options.reading)
         summary.campaign_tally = CampaignTally(find_campaigns(first_pass, options.text_column))
-    read = read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows, **options.reading)
+    if job:
+        read = job.chunks(summary.report)
+    else:
+        read = read_chunks(source, in_fmt, in_gz, summary.report, options.chunk_rows, **options.reading)
     chunks, options, note = fit_to_size(_checked(read, options), options)
     summary.notes += [note] if note else []
     with TableWriter(
         output, out_fmt, out_gz, SCORED_LISTS, SCORED_TYPES, options.keep_formulas, options.excel_csv
     ) as writer:
-        columns = _score_chunks(model, chunks, writer, summary, options, progress)
+        work = job.work if job else score_frame
+        columns = _score_chunks(model, chunks, writer, summary, options, progress, work)
         if summary.report.bad_lines:
             summary.errors_file = write_bad_lines(
                 summary.report, errors_file, options.keep_formulas, options.excel_csv
@@ -125,11 +133,12 @@ def _score_chunks(
     summary: BatchSummary,
     options: BatchOptions,
     progress: Progress | None,
+    work: Callable[..., pd.DataFrame] = score_frame,
 ) -> list[str] | None:
     """Score, tally and write every chunk in order; return the input's columns (None if no
     chunk came)."""
     keep, columns = options.kept_levels, None
-    with scorer(model, options) as submit:
+    with scorer(model, options, work) as submit:
         scoring = in_order(
             chunks, lambda chunk: submit(chunk, options.text_column, options.explain), 2 * options.workers
         )
@@ -178,13 +187,16 @@ def _checked(chunks: Iterator[pd.DataFrame], options: BatchOptions) -> Iterator[
     for n, chunk in enumerate(chunks):
         if n == 0:
             for column, option in (
-                (options.text_column, "--text-column"),
+                (options.text_column, "--text-column")
+                if options.image_column is None
+                else (options.image_column, "--image-column"),
                 (options.id_column, "--id-column"),
             ):
                 if column is not None and column not in chunk.columns:
                     found = ", ".join(map(str, chunk.columns)) or "(none)"
                     raise InputError(
-                        f"no column {column!r} in the input; columns found: {found}. Name it with {option}."
+                        f"no column {column!r} in the input; columns found: {found}. Name it with {option}"
+                        + delimiter_hint(list(map(str, chunk.columns)))
                     )
         yield chunk
 

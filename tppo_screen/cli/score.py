@@ -36,12 +36,24 @@ if TYPE_CHECKING:
 
 ScoreInput = Annotated[
     Path,
-    typer.Argument(help="Listings file: .csv, .tsv, .jsonl, .parquet or .xlsx (text formats may be .gz)."),
+    typer.Argument(
+        help="Listings file: .csv, .tsv, .jsonl, .parquet or .xlsx (text formats may be .gz); or a "
+        "folder of pictures (JPEG, PNG, WebP, recognised by content), one row each, in path order, "
+        "with its path in column image."
+    ),
 ]
 ScoreOutput = Annotated[
     Path, typer.Option("--output", "-o", help="Where to write the scored rows; format from its extension.")
 ]
 TextColumnOption = Annotated[str, typer.Option(help="Column holding the ad text.")]
+ImageColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Column of picture paths (relative to the table's folder): each picture is read by OCR "
+        "and scored, with ocr_text and ocr_confidence added; a missing or broken picture keeps its "
+        "row with risk_level=error and the reason. INPUT_FILE may also be a folder of pictures."
+    ),
+]
 IdColumnOption = Annotated[str | None, typer.Option(help="Column to name rows by in the summary.")]
 InputFormatOption = Annotated[
     str | None,
@@ -161,6 +173,7 @@ def score(
     input_file: ScoreInput,
     output: ScoreOutput,
     text_column: TextColumnOption = "text",
+    image_column: ImageColumnOption = None,
     id_column: IdColumnOption = None,
     model: ModelOption = None,
     input_format: InputFormatOption = None,
@@ -318,4 +331,3 @@ def _print_campaigns(summary: BatchSummary, shown_campaigns: int = 5) -> None:
             f"  [bold]{campaign.id}[/]  {campaign.size:,} ads ({counts}){shown(contacts)}", soft_wrap=True
         )
         out.print(f"    {shown(template)}", soft_wrap=True, highlight=False)
-
