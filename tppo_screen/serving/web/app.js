@@ -16,6 +16,7 @@ const state = {
   checked: null, // the text on screen in "check", re-scored when the language changes
   image: null, // the picture on screen in "check": {file, ocr, text (as corrected)}
   feedback: false, // the server keeps corrections: show "Model salah?"
+  shown: 0, // counts checks started in "check": an answer to an older one is not shown
   quiz: { index: 0, guess: null, revealed: false },
   retry: null, // what to run again once an API key is entered
 };
@@ -87,12 +88,14 @@ function checkedView(text, result) {
 }
 
 async function check(text) {
+  const run = ++state.shown;
   state.checked = text;
   state.image = null;
   $("check-status").textContent = t("checking");
   $("check-result").replaceChildren();
   await withApi(async () => {
     const result = await score(text, language());
+    if (run !== state.shown) return;
     $("check-result").replaceChildren(checkedView(text, result));
   }, "check-error");
   if (!$("check-error").hidden) $("check-status").textContent = "";
@@ -110,6 +113,7 @@ async function decode(file) {
 
 /** Upload a picture: its outlines on the image, its text editable, and the result. */
 async function checkImage(file) {
+  const run = ++state.shown;
   state.checked = null;
   state.image = { file, ocr: null, text: null };
   $("check-status").textContent = t("readingImage");
@@ -117,8 +121,9 @@ async function checkImage(file) {
   const decoding = decode(file);
   await withApi(async () => {
     const result = await scoreImage(file, language());
-    state.image = { file, ocr: result.ocr, text: result.ocr.text };
     const bitmap = await decoding;
+    if (run !== state.shown) return; // another ad or picture was checked meanwhile
+    state.image = { file, ocr: result.ocr, text: result.ocr.text };
     const picture = pictureView({ bitmap, name: file.name, ocr: result.ocr }, recheck);
     if (bitmap) bitmap.close(); // drawn on the canvas: its memory can go
     const view = checkedView(result.ocr.text, result);
