@@ -3,6 +3,7 @@ server (Debian `postgresql`, `make postgres`; started here in a temporary direct
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -10,12 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from typer.testing import CliRunner, Result
 
 from tests.postgres import postgres_server
 from tests.servers import Server
+from tppo_screen.cli import app as cli
 from tppo_screen.errors import FeedbackError, InputError
 from tppo_screen.feedback.schema import VERSION_TABLE, metadata
 from tppo_screen.feedback.store import COLUMNS, Correction, FeedbackStore, ad_id_for, open_store, store_url
@@ -34,7 +38,7 @@ def postgres_url() -> object:
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def new_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty store: a SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
@@ -140,7 +144,7 @@ def serve_feedback(model: Path, url: str, *extra: str) -> Server:
     return Server([TPPO, "serve", "--model", str(model), *extra], env).wait_ready()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path
 ) -> Iterator[dict[str, Any]]:
@@ -275,3 +279,60 @@ def test_without_a_store_the_routes_say_feedback_is_off(tiny_model_path: Path) -
     finally:
         server.stop()
     assert not (ROOT / "unused.sqlite3").exists()
+
+
+# --- the CLI -----------------------------------------------------------------------------------
+
+LABELLED = pd.DataFrame(
+    {
+        "id": ["a1", "a2", "a3", "a4", "a5", "a6"],
+        "text": [SCAM, OFFICE, "Lowongan sopir", "Lowongan kasir", "Lowongan satpam", "Lowongan koki"],
+        "risk_score": [0.91, 0.62, 0.3, 0.5, 0.5, 0.4],
+        "label": ["high_risk", "Legit", None, "maybe", "legit", "high-risk"],
+        "flags": ["salary_too_good", None, None, None, "nope", None],
+    }
+)
+
+
+def _tppo(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_cli_import_export_stats_round_trip(tmp_path: Path, suffix: str) -> None:
+    labelled, db = tmp_path / f"labelled{suffix}", str(tmp_path / "store.sqlite3")
+    {".csv": LABELLED.to_csv, ".parquet": LABELLED.to_parquet, ".xlsx": LABELLED.to_excel}[suffix](
+        labelled, index=False
+    )
+    result = _tppo("feedback", "import", str(labelled), "--db", db, "--sender", "ana")
+    assert result.exit_code == 1  # two rows refused, the others recorded
+    assert "3 corrections recorded" in result.output and "1 rows without a label" in result.output
+    assert (
+        "row 5: label 'maybe'" in result.output
+        and "row 6: flags[0]: unknown red flag 'nope'" in result.output
+    )
+    again = _tppo("feedback", "import", str(labelled), "--db", db, "--sender", "ana")
+    assert "0 corrections recorded, 3 already there" in again.output
+    for name in ("out.csv", "out.jsonl", "out.parquet"):
+        assert _tppo("feedback", "export", "-o", str(tmp_path / name), "--db", db).exit_code == 0
+    exported = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert list(exported.columns) == COLUMNS and len(exported) == 3
+    assert list(exported["label"]) == ["high_risk", "legit", "high_risk"]
+    assert set(exported["sender"]) == {"ana"}
+    assert "0812" not in exported.iloc[0]["text"] and "08xx-xxxx-xxxx" in exported.iloc[0]["text"]  # masked
+    assert exported.iloc[0]["flags"] == "salary_too_good" and exported.iloc[0]["model_score"] == 0.91
+    assert len(pd.read_json(tmp_path / "out.jsonl", lines=True)) == 3
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 3
+    stats = _tppo("feedback", "stats", "--db", db, "--json")
+    assert json.loads(stats.output)["labels"] == {"high_risk": 2, "legit": 1}
+    reimported = _tppo("feedback", "import", str(tmp_path / "out.csv"), "--db", db, "--id-column", "ad_id")
+    assert reimported.exit_code == 0 and "3 corrections recorded" in reimported.output  # another sender
+
+
+def test_cli_export_refuses_an_unknown_format_and_writes_nothing(tmp_path: Path) -> None:
+    result = _tppo("feedback", "export", "-o", str(tmp_path / "out.txt"), "--db", str(tmp_path / "s.sqlite3"))
+    assert result.exit_code == 1 and "name the output .csv, .jsonl or .parquet" in result.output
+    assert not (tmp_path / "out.txt").exists()
+    missing = _tppo("feedback", "import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "s.sqlite3"))
+    assert missing.exit_code == 1 and "not found" in missing.output

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tppo_screen.cli import check, corpus, drift, score, serve, training
+from tppo_screen.cli import check, corpus, drift, feedback, score, serve, training
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -48,3 +48,6 @@ app.command(short_help="Compare a batch's scores and red flags with the training
 )
 app.command(short_help="Serve the REST API and the trainers' demo page.")(serve.serve)
 app.add_typer(corpus.app, name="corpus", help="Build the training corpus and the demo gallery (offline).")
+app.add_typer(
+    feedback.app, name="feedback", help="Corrections: import an analyst's labels, export the store, stats."
+)

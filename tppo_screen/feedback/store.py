@@ -105,7 +105,12 @@ def problems(correction: Correction, known_flags: Collection[str]) -> list[tuple
         found.append(("reason", f"too long: at most {MAX_REASON_CHARS:,} characters"))
     for n, flag in enumerate(correction.flags):
         if flag not in known_flags:
-            found.append((f"flags[{n}]", f"unknown red flag {flag!r}: GET /v1/red-flags lists them"))
+            found.append(
+                (
+                    f"flags[{n}]",
+                    f"unknown red flag {flag!r} (GET /v1/red-flags or tppo-screen red-flags lists them)",
+                )
+            )
     if correction.model_version is not None and len(correction.model_version) > MAX_VERSION_CHARS:
         found.append(("model_version", f"too long: at most {MAX_VERSION_CHARS} characters"))
     score = correction.model_score
