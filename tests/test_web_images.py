@@ -177,7 +177,7 @@ def test_uploaded_poster_shows_its_red_flags_outlined_in_the_text_views_styles(
     expect(page.locator("#check-result .ocr-line")).to_contain_text(f"{round(body['ocr']['confidence'])}%")
     expect(page.locator("#check-result .ocr-warning")).to_have_count(0)
     expect(page.locator("#check-result .result .level-word")).to_have_text(LEVELS["id"]["high"])
-    assert page.locator("#check-result mark.hl[data-flags~='tourist_visa']").count() == 1
+    expect(page.locator("#check-result mark.hl[data-flags~='tourist_visa']")).to_have_count(1)
     visit.shot("13-image-poster")
     # from the keyboard: the outline opens the explanation, Escape gives the focus back
     outline = page.locator("#check-result .box[data-flags~='tourist_visa']")
@@ -186,6 +186,9 @@ def test_uploaded_poster_shows_its_red_flags_outlined_in_the_text_views_styles(
     panel = page.locator("#check-result .explain")
     expect(panel).to_be_visible()
     expect(panel).to_contain_text(hits["tourist_visa"]["label"])
+    expect(outline).to_have_attribute("aria-expanded", "true")
+    highlight = page.locator("#check-result mark.hl[data-flags~='tourist_visa']")
+    expect(highlight).to_have_class("hl sev-high active")  # the same sign, active in the text too
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     expect(outline).to_be_focused()

@@ -68,6 +68,10 @@ export function drawBoxes(view, spans, hits, result) {
       },
     });
     place(button, item.box, Number(width), Number(height));
+    button.hits = item.hits;
+    button.setAttribute("aria-expanded", "false");
+    button.setAttribute("aria-controls", result.querySelector(".explain").id);
+    result.marks.push(button); // active, like the highlights, while their explanation is open
     button.addEventListener("click", () => result.explain(item.hits, button));
     layer.append(button);
   }

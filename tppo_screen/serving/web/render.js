@@ -204,6 +204,7 @@ export function resultView(text, result, catalogue) {
     if (event.key === "Escape") close();
   });
   article.explain = open; // (hits, trigger): the outlines on a picture open the same panel
+  article.marks = marks; // ... and join the highlights, shown active with them
   article.closeExplain = () => {
     if (!panel.hidden) close();
   };
