@@ -90,7 +90,7 @@ model: install
 report: install
 	$(BIN)/tppo-screen evaluate data/real/test.csv --report docs/sample-report > /dev/null
 	$(BIN)/tppo-screen evaluate data/test.csv --report docs/sample-report-corpus > /dev/null
-	mkdir -p out && $(BIN)/tppo-screen score data/samples/listings.csv -o out/sample-batch-scored.csv -q \
+	mkdir -p out && $(BIN)/tppo-screen score data/samples/listings.csv -o out/sample-batch-scored.csv -q --campaigns \
 	  --report docs/sample-batch-report > /dev/null
 
 ## Re-pin requirements.lock from the current .venv
