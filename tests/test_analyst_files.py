@@ -18,6 +18,8 @@ from typer.testing import CliRunner, Result
 from tests.conftest import TINY
 from tppo_screen.cli import app
 from tppo_screen.cli.common import out
+from tppo_screen.errors import InputError
+from tppo_screen.model.artifacts import Model
 from tppo_screen.tables.read import ReadReport, read_chunks, read_table
 
 runner = CliRunner()
@@ -120,6 +122,20 @@ def test_an_xls_or_broken_workbook_is_one_clear_error(tiny_model_path: Path, tmp
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_an_xlsx_output_past_the_sheet_limit_is_refused_and_nothing_is_written(
+    tiny_model: Model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tppo_screen.batch.options import BatchOptions
+    from tppo_screen.batch.score import score_file
+    from tppo_screen.tables import excel
+
+    monkeypatch.setattr(excel, "MAX_ROWS", 4)  # a sheet of a header and 3 rows
+    pd.DataFrame({"text": _ads()[:5]}).to_csv(tmp_path / "in.csv", index=False)
+    with pytest.raises(InputError, match="an .xlsx sheet holds at most 3 rows and its header"):
+        score_file(tiny_model, tmp_path / "in.csv", tmp_path / "out.xlsx", BatchOptions(chunk_rows=2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
 # ── Delimiters and the byte-order mark ─────────────────────────────────────────────────────────
 
 
@@ -137,6 +153,9 @@ def test_a_semicolon_csv_from_excel_is_read_and_the_summary_says_so(
     # --delimiter overrides the detection
     forced = _score(tmp_path, tiny_model_path, "in.csv", "forced.csv", "--delimiter", ",")
     assert forced.exit_code == 1 and "no column 'text'" in forced.output
+    assert "pass --delimiter ';'" in _flat(forced.output)  # the wrong split is named
+    wrong = _score(tmp_path, tiny_model_path, "in.csv", "wrong.csv", "--sheet", "2")
+    assert wrong.exit_code == 1 and "--sheet is for an .xlsx workbook" in _flat(wrong.output)
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,7 @@ def evidence(text: str, hit: FlagHit) -> Evidence:
             keep_before = room - len(after)
         before = before if len(before) <= keep_before else "…" + _cut_left(before, keep_before)
         after = after if len(after) <= keep_after else _cut_right(after, keep_after) + "…"
-    return Evidence(before.lstrip(), words, after.rstrip())
+    return Evidence(before.lstrip(" -–—•*·>"), words, after.rstrip())
 
 
 def _start(text: str) -> Evidence:

@@ -16,6 +16,16 @@ from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
 
 
+def delimiter_hint(columns: list[str]) -> str:
+    """The end of a missing-column message: '.' or, when the one column read holds a delimiter
+    (a file not split as it should be), which `--delimiter` to pass."""
+    if len(columns) == 1:
+        for char, name in ((";", "';'"), ("\t", "tab"), ("|", "'|'"), (",", "','")):
+            if char in columns[0]:
+                return f", or if the file is split by {name}, pass --delimiter {name}."
+    return "."
+
+
 def parse_flags(value: str | None) -> tuple[str, ...]:
     """`--flags a,b` as ids (blanks and repeats dropped, order kept)."""
     if not value:

@@ -133,6 +133,10 @@ def read_chunks(
     .xlsx workbook (a name or a 1-based number; default the first)."""
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
+    if sheet is not None and fmt != "xlsx":
+        raise InputError(f"--sheet is for an .xlsx workbook; {path.name} is read as {fmt}")
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        raise InputError(f"--delimiter is for CSV/TSV input; {path.name} is read as {fmt}")
     if fmt == "parquet":
         yield from _parquet_chunks(path, report, chunk_rows)
         return
