@@ -117,6 +117,9 @@ def test_a_request_that_is_not_a_multipart_upload_is_refused(server: Server) -> 
     headers = {**KEY, "Content-Type": content_type}
     status, body, _ = server.call("POST", "/v1/score/image", raw=body_bytes, headers=headers)
     assert status == 422 and "file" in body["error"]["message"]
+    broken = {**KEY, "Content-Type": "multipart/form-data; boundary=b"}
+    status, body, _ = server.call("POST", "/v1/score/image", raw=b"--b\r\n[{}]--b--\r\n", headers=broken)
+    assert status == 422 and "not valid multipart/form-data" in body["error"]["message"]
 
 
 def test_without_a_key_the_upload_is_refused_before_its_body_is_read(server: Server) -> None:

@@ -88,6 +88,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
         # FastAPI's answer to a body that is not UTF-8: treat it like any other invalid JSON
         invalid = {"field": "body", "message": "not valid JSON (send UTF-8 encoded JSON)"}
         return error_response(422, "validation_error", f"body: {invalid['message']}", [invalid])
+    if exc.status_code == 400 and request.headers.get("content-type", "").startswith("multipart/"):
+        # Starlette's answer to a multipart body it cannot parse (POST /v1/score/image)
+        why = f"not valid multipart/form-data ({message.rstrip('.')}): curl -F file=@poster.jpg"
+        invalid = {"field": "body", "message": why}
+        return error_response(422, "validation_error", f"body: {invalid['message']}", [invalid])
     if exc.status_code == 404 and message == "Not Found":
         message = f"no route {request.method} {request.url.path}: the API is described at /docs"
     elif exc.status_code == 405:

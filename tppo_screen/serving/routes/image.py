@@ -79,7 +79,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     422: {
         "model": ErrorResponse,
-        "description": "no `file` field, an empty (0-byte) or cut-short file, or no text found in it",
+        "description": "no `file` field, a malformed multipart body, an empty (0-byte) or cut-short "
+        "file, or no text found in it",
     },
     503: {"model": ErrorResponse, "description": "OCR failed or took too long; try again"},
 }
