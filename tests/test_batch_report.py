@@ -218,10 +218,9 @@ def test_english_labels_and_campaigns_when_the_summary_has_them(tmp_path: Path, 
     assert _section_ids(page)[:3] == ["levels", "flags", "campaigns"]
     assert '<span class="slot">‹Kamboja›</span>' in page and "Jaccard 0.81" in page and "c0002" not in page
     assert _png_size((tmp_path / "r" / "campaigns.png").read_bytes())[0] > 500
-    empty = write_batch_report(tiny_model, Summary(1), ReportTally(), tmp_path / "e").read_text(
-        encoding="utf-8"
-    )
-    assert "campaigns" not in _section_ids(empty)
+    again = write_batch_report(tiny_model, Summary(1), ReportTally(), tmp_path / "r")  # the same DIR
+    assert "campaigns" not in _section_ids(again.read_text(encoding="utf-8"))
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["levels.png", "report.html"]  # none stale
 
 
 def test_tally_keeps_counts_and_a_top_k_not_rows(monkeypatch: pytest.MonkeyPatch) -> None:

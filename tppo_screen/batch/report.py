@@ -40,6 +40,7 @@ from tppo_screen.tables.write import staged_directory
 
 Language = Literal["id", "en"]
 REPORT_FILE = "report.html"
+CHARTS = ("levels.png", "flags.png", "campaigns.png", "time.png", "sources.png")
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"  # nothing loads, no script
 TOP_FLAGS = 15
 TOP_SOURCES = 15
@@ -102,6 +103,8 @@ def write_batch_report(
         for name, data in page.charts.items():
             (staging / name).write_bytes(data)
         (staging / REPORT_FILE).write_text(document, encoding="utf-8")
+    for stale in set(CHARTS) - set(page.charts):  # a chart of an earlier report in the same DIR
+        (directory / stale).unlink(missing_ok=True)
     return directory / REPORT_FILE
 
 
