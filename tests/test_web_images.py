@@ -257,6 +257,29 @@ def test_poorly_read_photo_warns_and_the_corrected_text_checked_again_changes_th
     assert len(row) == 1 and row.iloc[0]["label"] == "legit", rows
 
 
+def test_corrected_words_find_their_boxes_through_the_words_read(visit: Visit) -> None:
+    """boxes.js: equal words keep their box, a misread word replaced one for one takes the box of
+    the word it replaces, a word the room added has none; offsets are code points (emoji)."""
+    words = ["Pare", "henty,", "Tibet", "ditanggung", "visa", "turis"]
+    ocr = {"words": [{"text": w, "box": [10 * i, 0, 8, 8]} for i, w in enumerate(words)]}
+    text = "🇰🇭 Paspor dibantu, tiket ditanggung, pakai visa turis"
+    found = visit.page.evaluate(
+        """async ([text, ocr, spans]) => {
+            const boxesFor = (await import('/web/boxes.js')).boxesFor(text, ocr);
+            return spans.map(([start, end]) => boxesFor(start, end));
+        }""",
+        [text, ocr, [[3, 18], [19, 24], [43, 53], [48, 53], [37, 42], [0, 2]]],
+    )
+    assert found == [
+        [[0, 0, 8, 8], [10, 0, 8, 8]],  # "Paspor dibantu," replaced "Pare henty," word for word
+        [[20, 0, 8, 8]],  # "tiket" for "Tibet"
+        [[40, 0, 8, 8], [50, 0, 8, 8]],  # "visa turis": equal words
+        [[50, 0, 8, 8]],  # "turis" alone
+        [],  # "pakai", added by the room: no word of the picture
+        [],  # the emoji, which OCR did not read
+    ]
+
+
 def test_pictures_that_cannot_be_read_are_refused_in_plain_words(visit: Visit) -> None:
     page = visit.page
     poster = _png(render_poster("Lowongan kerja admin").image)

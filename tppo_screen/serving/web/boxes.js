@@ -29,10 +29,23 @@ export function tokens(text) {
 
 const fold = (word) => word.toLocaleLowerCase("id").replace(/[^\p{L}\p{N}]/gu, "");
 
-/** For each token of `mine`, the index of its token in `theirs`, or -1 (longest common subsequence). */
+/**
+ * For each token of `mine`, the index of its token in `theirs`, or -1: the longest common
+ * subsequence of words, then one-for-one between two matches when both runs are as long. Tokens
+ * without a letter or digit (an emoji OCR never reads, a lone dash) take no part.
+ */
 export function align(mine, theirs) {
-  const a = mine.map((token) => fold(token.text));
-  const b = theirs.map((token) => fold(token.text));
+  const wordsOf = (tokens) => tokens.map((token, index) => ({ word: fold(token.text), index })).filter((item) => item.word);
+  const left = wordsOf(mine);
+  const right = wordsOf(theirs);
+  const match = new Array(mine.length).fill(-1);
+  matchWords(left.map((item) => item.word), right.map((item) => item.word)).forEach((j, i) => {
+    if (j >= 0) match[left[i].index] = right[j].index;
+  });
+  return match;
+}
+
+function matchWords(a, b) {
   const rows = a.length + 1;
   const cols = b.length + 1;
   const table = new Uint32Array(rows * cols);
