@@ -32,36 +32,53 @@ from tppo_screen.serving.schemas import (
 
 STATUS = {"too_large": 413, "too_many_pixels": 413, "not_image": 415, "animated": 415, "ocr_failed": 503}
 CODES = {413: "payload_too_large", 415: "unsupported_media_type", 422: "unreadable_image", 503: "ocr_failed"}
-IMAGE_EXAMPLE: dict[str, Any] = {
+IMAGE_EXAMPLE: dict[str, Any] = {  # the shipped model on a rendered poster (tests/posters.py), shortened
     "id": "poster-001",
-    "model_version": "default@3f2a9c1b",
-    "score": 0.9999,
+    "model_version": "default@f6223e920cee",
+    "score": 0.99999,
     "level": "high",
-    "thresholds": {"medium": 0.35, "high": 0.7},
+    "thresholds": {"medium": 0.2469, "high": 0.7989},
     "red_flags": [
         {
             "id": "passport_handling",
             "severity": "high",
-            "label": "Paspor diurus atau ditahan perekrut",
-            "explanation": "Perekrut yang mengurus atau menyimpan paspor …",
+            "label": "Paspor 'diurus' atau ditahan",
+            "explanation": "Perekrut membuatkan, memegang atau 'mengurus' paspor, atau bilang paspor "
+            "tidak perlu. …",
             "spans": [{"start": 77, "end": 91, "text": "paspor dibantu"}],
-            "weight": 1.21,
+            "weight": 2.9177,
         }
     ],
     "green_flags": [],
-    "top_terms": [{"term": "kamboja", "weight": 2.1}],
-    "reasons": {"raised": ["Paspor diurus atau ditahan perekrut: “paspor dibantu”"], "lowered": []},
+    "top_terms": [{"term": "lowongan kerja", "weight": 0.5927}],
+    "reasons": {
+        "raised": [
+            "Tujuan markas penipuan daring: “KERJA KE KAMBOJA”",
+            "Paspor 'diurus' atau ditahan: “paspor dibantu”",
+        ],
+        "lowered": [],
+    },
     "warnings": [],
     "ocr": {
         "text": "LOWONGAN KERJA KE KAMBOJA\nDicari admin CS, gaji 15jt/bulan\n"
-        "tanpa pengalaman, paspor dibantu\n…",
-        "confidence": 93.3,
+        "tanpa pengalaman, paspor dibantu\nhubungi WA 08xx-xxxx-xxxx",
+        "confidence": 93.9,
         "width": 900,
-        "height": 325,
-        "words": [{"text": "LOWONGAN", "box": [40, 47, 226, 32], "confidence": 96.1}],
+        "height": 276,
+        "words": [
+            {"text": "LOWONGAN", "box": [43, 47, 220, 25], "confidence": 96.0},
+            {"text": "KERJA", "box": [282, 47, 111, 32], "confidence": 95.0},
+        ],
     },
     "spans": [
-        {"flag": "passport_handling", "kind": "red", "start": 77, "end": 91, "boxes": [[426, 144, 286, 33]]}
+        {"flag": "passport_handling", "kind": "red", "start": 77, "end": 91, "boxes": [[426, 144, 286, 33]]},
+        {
+            "flag": "scam_compound_destination",
+            "kind": "red",
+            "start": 9,
+            "end": 25,
+            "boxes": [[282, 47, 365, 32]],
+        },
     ],
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {
