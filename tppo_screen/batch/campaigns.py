@@ -38,12 +38,12 @@ from tppo_screen.batch.slots import CONTACT, mask_contact, slot_words
 from tppo_screen.graph import components
 from tppo_screen.model.text import EMAIL, HANDLE, PHONE, URL
 
-TEMPLATE_JACCARD = 0.6  # shingle Jaccard at which two ads are one template
+TEMPLATE_JACCARD = 0.5  # shingle Jaccard at which two ads are one template
 CONTACT_JACCARD = 0.3  # ... at which two ads sharing a contact are one campaign
 CONTACT_CAP = 10  # a contact in at most this many ads is specific to one poster
 SHINGLE_WORDS = 3
 NUM_PERM = 64
-LSH_THRESHOLD = 0.5  # candidate pairs from the LSH index; verified against TEMPLATE_JACCARD
+LSH_THRESHOLD = 0.4  # candidate pairs from the LSH index; verified against TEMPLATE_JACCARD
 COVERED = 0.8  # an ad this close to one already indexed is not indexed itself (keeps buckets small)
 MAX_REPRESENTATIVES = 400  # same-template groups compared pairwise per shared contact
 SAMPLES = 5  # distinct ads kept per campaign for its template and sample ids
@@ -87,6 +87,7 @@ class CampaignIndex:
 
     def __init__(self, signatures: _Signatures, links: _Links, contacts: dict[str, array[int]]) -> None:
         self._links, self._contacts = links, contacts
+        self._shared: dict[int, Counter[str]] | None = None  # label -> contacts shared in it
         count = len(signatures.present)
         template = components(count, np.frombuffer(links.rows, np.int64), np.frombuffer(links.cols, np.int64))
         sizes, matrix = np.bincount(template), signatures.matrix()
@@ -143,14 +144,14 @@ class CampaignIndex:
 
     def contacts_of(self, name: str) -> list[str]:
         """The masked contacts that two or more ads of campaign `name` share, most shared first."""
-        label = self.by_name[name]
-        counts = Counter(
-            {
-                key: int((self._label[np.frombuffer(ads, np.int64)] == label).sum())
-                for key, ads in self._contacts.items()
-            }
-        )
-        return [mask_contact(key) for key, count in counts.most_common() if count > 1]
+        if self._shared is None:
+            self._shared = defaultdict(Counter)
+            for key, ads in self._contacts.items():
+                if len(ads) > 1:
+                    for label, count in Counter(self._label[np.frombuffer(ads, np.int64)].tolist()).items():
+                        if count > 1:
+                            self._shared[label][key] = count
+        return [mask_contact(key) for key, _ in self._shared[self.by_name[name]].most_common()]
 
 
 class _Links:
