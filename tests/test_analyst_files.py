@@ -214,6 +214,20 @@ def test_a_reposted_ad_is_one_row_of_the_riskiest_table_with_its_copies(
     assert repost_key("Hub WA 0812-1 @hrd.a, x@y.id!") == repost_key("hub wa 0813-9 @budi  z@q.com")
 
 
+def test_top_rows_keep_the_riskiest_distinct_ads_across_chunks_with_every_copy_counted() -> None:
+    import numpy as np
+
+    from tppo_screen.batch.evidence import TopRows
+
+    top = TopRows(2)
+    chunk = ["A 0811", "B", "A 0812", "C", "A 0813", ""]
+    scores = np.array([0.9, 0.8, 0.9, 0.7, 0.9, np.nan])
+    levels = np.array(["high", "high", "high", "medium", "high", "error"], dtype=object)
+    top.observe(scores, levels, list(chunk), None, 0)
+    top.observe(np.array([0.9, 0.95, 0.9]), np.array(["high"] * 3, dtype=object), ["a 0", "D", "A!"], None, 6)
+    assert [(row.name, row.score, row.copies) for row in top.rows()] == [("8", 0.95, 1), ("1", 0.9, 5)]
+
+
 def test_the_riskiest_table_shows_the_flags_and_the_sentence_that_fired_them(
     tiny_model_path: Path, tmp_path: Path, wide: None
 ) -> None:

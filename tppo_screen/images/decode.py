@@ -80,6 +80,9 @@ def load_image(
 def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
     """Open (header only, no pixels decoded) and check frames and size."""
     try:
+        # catch_warnings swaps the process-wide filter list and is not thread-safe: two threads
+        # racing here can leave the "error" filter set, or miss it for one call. Either way a
+        # bomb is refused: `max_pixels` (at most 89,000,000 in Settings) is under Pillow's limit.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[kind.upper()])
