@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 from tests.postgres import postgres_server
 from tests.servers import Server
 from tppo_screen.cli import app as cli
+from tppo_screen.config import Settings
 from tppo_screen.errors import FeedbackError, InputError
 from tppo_screen.feedback.schema import VERSION_TABLE, metadata
 from tppo_screen.feedback.store import COLUMNS, Correction, FeedbackStore, ad_id_for, open_store, store_url
@@ -45,6 +46,13 @@ def new_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
     server = request.getfixturevalue("postgres_url")
     return server.new_database()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_api_keys_may_be_named_and_a_bare_key_gets_a_name_that_is_not_the_key() -> None:
+    settings = Settings(api_keys="moderasi:k-1, k-2", admin_keys="boss:k-9")  # type: ignore[arg-type]
+    assert settings.api_keys == ["k-1", "k-2"] and settings.admin_keys == ["k-9"]
+    assert settings.key_name("k-1") == "moderasi" and settings.key_name("k-9") == "boss"
+    assert settings.key_name("k-2").startswith("key-") and "k-2" not in settings.key_name("k-2")
 
 
 def test_urls() -> None:
@@ -249,6 +257,13 @@ def test_listing_and_export_need_an_admin_key(api: dict[str, Any]) -> None:
     )
     assert status == 200 and headers["content-type"].startswith("application/x-ndjson")
     assert len(lines.decode().splitlines()) == len(text.splitlines()) - 1
+    spec = server.call("GET", "/openapi.json")[1]
+    examples = spec["paths"]["/v1/feedback"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert (
+        examples["missed"]["value"]["label"] == "high_risk"
+        and "Kamboja" in examples["missed"]["value"]["text"]
+    )
+    assert "403" in spec["paths"]["/v1/feedback/export"]["get"]["responses"]
     assert server.call("GET", "/v1/feedback/status", headers={"X-API-Key": KEYS["bob"]})[1] == {
         "feedback": True
     }
@@ -324,8 +339,13 @@ def test_cli_import_export_stats_round_trip(tmp_path: Path, suffix: str) -> None
     assert exported.iloc[0]["flags"] == "salary_too_good" and exported.iloc[0]["model_score"] == 0.91
     assert len(pd.read_json(tmp_path / "out.jsonl", lines=True)) == 3
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == 3
+    store = open_store(db)
+    store.add([Correction('=HYPERLINK("http://x")', "legit")], "mallory")
+    assert _tppo("feedback", "export", "-o", str(tmp_path / "safe.csv"), "--db", db).exit_code == 0
+    assert pd.read_csv(tmp_path / "safe.csv").iloc[-1]["text"].startswith("'=HYPERLINK")  # not a formula
+    store.engine.dispose()
     stats = _tppo("feedback", "stats", "--db", db, "--json")
-    assert json.loads(stats.output)["labels"] == {"high_risk": 2, "legit": 1}
+    assert json.loads(stats.output)["labels"] == {"high_risk": 2, "legit": 2}
     reimported = _tppo("feedback", "import", str(tmp_path / "out.csv"), "--db", db, "--id-column", "ad_id")
     assert reimported.exit_code == 0 and "3 corrections recorded" in reimported.output  # another sender
 

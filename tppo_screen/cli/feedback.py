@@ -116,9 +116,14 @@ def _report_refused(found: TableCorrections) -> None:
 def export(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv, .jsonl or .parquet.")],
     db: DbOption = None,
+    keep_formulas: Annotated[
+        bool,
+        typer.Option(help="In CSV, keep cells starting with = + - @ as they are (default: prefixed with ')."),
+    ] = False,
 ) -> None:
     """Write every correction (ad_id, text, label, reason, flags, sender, created_at,
-    model_version, model_score, masked) to a file, atomically: a failure leaves no partial file."""
+    model_version, model_score, masked) to a file, atomically: a failure leaves no partial file.
+    JSONL and Parquet keep every text exactly as stored."""
     from tppo_screen.feedback.store import export_text
     from tppo_screen.tables.write import atomic_write, write_text
 
@@ -130,7 +135,7 @@ def export(
         if kind == "parquet":
             atomic_write(output, lambda tmp: frame.to_parquet(tmp, index=False))
         else:
-            write_text(export_text(frame, kind), output)
+            write_text(export_text(frame, kind, keep_formulas), output)
     err.print(f"wrote {len(frame):,} corrections to {shown(output)}", highlight=False, soft_wrap=True)
 
 

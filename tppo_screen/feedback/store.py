@@ -34,6 +34,7 @@ from tppo_screen.config import DATA_DIR
 from tppo_screen.corpus.privacy import mask_sent_ad
 from tppo_screen.errors import FeedbackError, InputError
 from tppo_screen.feedback.schema import LABELS, corrections
+from tppo_screen.tables.write import neutralise_formula
 
 logger = logging.getLogger(__name__)
 
@@ -352,9 +353,16 @@ def _record(row: Any) -> dict[str, Any]:
     }
 
 
-def export_text(frame: pd.DataFrame, fmt: str) -> str:
-    """`frame` (of `FeedbackStore.frame`) as CSV or JSONL (one object a line, NaN as null)."""
+def export_text(frame: pd.DataFrame, fmt: str, keep_formulas: bool = False) -> str:
+    """`frame` (of `FeedbackStore.frame`) as CSV or JSONL (one object a line, NaN as null). In
+    CSV a text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed
+    with `'` (`tables.write.neutralise_formula`) unless `keep_formulas`: anyone with a scoring key
+    can send a correction, and an admin opens the export."""
     if fmt == "csv":
+        if not keep_formulas:
+            frame = frame.copy()
+            for column in ("ad_id", "text", "reason", "flags", "sender", "model_version"):
+                frame[column] = frame[column].map(neutralise_formula)
         return frame.to_csv(index=False)
     if fmt == "jsonl":
         return frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
