@@ -23,6 +23,7 @@ import pytesseract  # type: ignore[import-untyped]
 from PIL import Image, ImageOps
 
 from tppo_screen.errors import ImageError, InputError, TppoScreenError
+from tppo_screen.images.deskew import Turn, skew_angle
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the original picture's pixels
 LANGUAGES = "ind+eng"
@@ -117,12 +118,14 @@ def _auto(image: Image.Image) -> tuple[Image.Image, float]:
 Preprocess = Callable[[Image.Image], tuple[Image.Image, float]]
 PREPROCESS: dict[str, Preprocess] = {
     "auto": _auto,  # gray; gray_upscale for a small picture (see README, "Images": measurements)
+    "deskew": _auto,  # auto, then a picture turned 1-8 degrees is turned level (images.deskew)
     "none": _none,  # the picture as it is
     "gray": _gray,  # grayscale
     "gray_upscale": _gray_upscale,  # grayscale, longer side enlarged to UPSCALE_TO (at most 3x)
     "threshold": _threshold,  # gray_upscale, contrast stretched, then black/white (Otsu)
 }
 PREPROCESS_NAMES = tuple(PREPROCESS)
+STRAIGHTENED = {"deskew"}  # steps after which a turned picture is turned level
 
 
 def read_text(image: Image.Image, *, preprocess: str = "auto") -> OcrResult:
@@ -133,7 +136,11 @@ def read_text(image: Image.Image, *, preprocess: str = "auto") -> OcrResult:
     if step is None:
         raise InputError(f"preprocess must be one of {', '.join(PREPROCESS_NAMES)}, not {preprocess!r}")
     prepared, factor = step(image)
-    # Tesseract's OpenMP threads slow it down when several run at once (its own advice)
+    turn = Turn(skew_angle(prepared.convert("L")), image.size) if preprocess in STRAIGHTENED else None
+    if turn is not None and turn.angle:
+        prepared = turn.apply(prepared)
+    # one OpenMP thread per Tesseract (its own advice when several run at once): with two, two
+    # Tesseracts on a loaded 2-core machine ran past OCR_TIMEOUT_SECONDS; with one, 1.2 s each
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
         with _slots:
@@ -148,7 +155,10 @@ def read_text(image: Image.Image, *, preprocess: str = "auto") -> OcrResult:
         raise TppoScreenError("Tesseract is not installed: run `make ocr` (Debian tesseract-ocr)") from None
     except (pytesseract.TesseractError, RuntimeError) as exc:
         raise ImageError(f"OCR failed: {exc}", "ocr_failed") from None
-    return _result(data, factor, image.size)
+    result = _result(data, factor, image.size)
+    if turn is not None and turn.angle:  # boxes on the turned picture → on the original
+        return turn.undo(result, (prepared.width / factor, prepared.height / factor))
+    return result
 
 
 def _result(data: dict[str, list[Any]], factor: float, size: tuple[int, int]) -> OcrResult:
