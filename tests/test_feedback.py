@@ -64,6 +64,11 @@ def test_urls() -> None:
         open_store("off")
     with pytest.raises(FeedbackError, match="not a database URL"):
         open_store("nosuchdb://x/y")
+    with pytest.raises(FeedbackError, match="cannot create the corrections store's folder"):
+        open_store("/proc/no/such/feedback.sqlite3")
+    with pytest.raises(FeedbackError, match=r"u:\*\*\*@127\.0\.0\.1:1/db: connection failed") as down:
+        open_store("postgresql://u:secret@127.0.0.1:1/db")  # nothing listens on port 1
+    assert "secret" not in str(down.value)
 
 
 def test_a_correction_is_recorded_once_per_ad_and_sender(new_store_url: str) -> None:

@@ -174,7 +174,13 @@ def _engine(url: str) -> Engine:
 def _make_parent(url: URL) -> None:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FeedbackError(
+                f"cannot create the corrections store's folder {Path(database).parent}: {exc.strerror}; "
+                "set TPPO_FEEDBACK_DB to a writable place (or off)"
+            ) from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
