@@ -226,6 +226,9 @@ def test_top_rows_keep_the_riskiest_distinct_ads_across_chunks_with_every_copy_c
     top.observe(scores, levels, list(chunk), None, 0)
     top.observe(np.array([0.9, 0.95, 0.9]), np.array(["high"] * 3, dtype=object), ["a 0", "D", "A!"], None, 6)
     assert [(row.name, row.score, row.copies) for row in top.rows()] == [("8", 0.95, 1), ("1", 0.9, 5)]
+    nothing = TopRows(0)  # --top 0
+    nothing.observe(scores, levels, list(chunk), None, 0)
+    assert nothing.rows() == []
 
 
 def test_the_riskiest_table_shows_the_flags_and_the_sentence_that_fired_them(

@@ -113,7 +113,7 @@ class TopRows:
 
     def _raise_floor(self) -> None:
         """The floor: the `keep`-th highest score of the distinct ads kept (once there are so many)."""
-        if len(self.entries) >= self.keep:
+        if self.keep and len(self.entries) >= self.keep:
             self.floor = heapq.nlargest(self.keep, (entry.score for entry in self.entries.values()))[-1]
 
     def _prune(self) -> None:
