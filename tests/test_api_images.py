@@ -155,3 +155,19 @@ def test_openapi_documents_the_upload_and_an_example(server: Server) -> None:
     example = operation["responses"]["200"]["content"]["application/json"]["example"]
     assert example["ocr"]["words"] and example["spans"][0]["boxes"]
     assert {"413", "415", "422"} <= set(operation["responses"])
+
+
+def test_without_tesseract_pictures_get_a_503_and_text_still_scores(
+    tiny_model_path: Path, poster_png: bytes
+) -> None:
+    no_tesseract = {**ENV, "PATH": str(Path(sys.executable).parent)}  # python, uvicorn: no tesseract
+    running = Server([sys.executable, "serve.py", "--model", str(tiny_model_path)], no_tesseract)
+    try:
+        running.wait_ready()
+        status, body = _post(running, poster_png)
+        assert status == 503 and body["error"]["code"] == "ocr_failed", body
+        assert "make ocr" in running.output()  # the log tells the operator what to do
+        text = {"text": "Dibutuhkan staf akuntansi S1, pengalaman 2 tahun, penempatan Bandung."}
+        assert running.call("POST", "/v1/score", text, headers=KEY)[0] == 200
+    finally:
+        running.stop()

@@ -7,6 +7,7 @@ TPPO_MAX_IMAGE_BYTES plus the multipart envelope (`middleware.IMAGE_BODY_OVERHEA
 TPPO_MAX_IMAGE_PIXELS.
 """
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
@@ -14,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from tppo_screen.config import Settings
-from tppo_screen.errors import ImageError
+from tppo_screen.errors import ImageError, TppoScreenError
 from tppo_screen.images.scoring import ImageScore, score_image
 from tppo_screen.model.artifacts import Model
 from tppo_screen.serving.dependencies import AppMetrics, LoadedModel, key_guard
@@ -32,6 +33,7 @@ from tppo_screen.serving.schemas import (
 
 STATUS = {"too_large": 413, "too_many_pixels": 413, "not_image": 415, "animated": 415, "ocr_failed": 503}
 CODES = {413: "payload_too_large", 415: "unsupported_media_type", 422: "unreadable_image", 503: "ocr_failed"}
+logger = logging.getLogger(__name__)
 IMAGE_EXAMPLE: dict[str, Any] = {  # the shipped model on a rendered poster (tests/posters.py), shortened
     "id": "poster-001",
     "model_version": "default@f6223e920cee",
@@ -99,7 +101,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "no `file` field, a malformed multipart body, an empty (0-byte) or cut-short "
         "file, or no text found in it",
     },
-    503: {"model": ErrorResponse, "description": "OCR failed or took too long; try again"},
+    503: {
+        "model": ErrorResponse,
+        "description": "OCR failed or took too long (try again), or Tesseract is not installed",
+    },
 }
 
 
@@ -146,6 +151,9 @@ def router(settings: Settings) -> APIRouter:
             status = STATUS.get(exc.kind, 422)
             details = [{"field": "file", "kind": exc.kind, "message": str(exc)}]
             return error_response(status, CODES[status], str(exc), details)
+        except TppoScreenError as exc:  # Tesseract is not installed: the operator's to fix
+            logger.error("cannot read pictures: %s", exc)
+            return error_response(503, "ocr_failed", "pictures cannot be read on this server now")
         result = image_result(model, id, scored)
         metrics.observe(model.version, result.level, result.score, [hit.id for hit in result.red_flags])
         return Response(result.model_dump_json(), media_type="application/json")
