@@ -12,7 +12,8 @@ contacts are shuffled as the issue describes:
 - pairs of an honest and a risky offer that share one number in all their ads (small ones, and
   one of 200 honest + 150 risky re-posts, the issue's 923-ad case);
 - one ad of that large honest offer that also lists the risky offer's number.
-The truth: the ads of one offer are one campaign. Pairwise precision = share of the ad pairs
+The truth: the ads of one offer are one campaign (past 5,265 offers the ads of data/ are
+posted again as new offers: the same text is the same offer). Pairwise precision = share of the ad pairs
 put in one campaign that are one offer; recall = share of the ad pairs of one offer put in one
 campaign (targets >= 0.9 both). Then the first pass (`find_campaigns`, the extra work
 `--campaigns` adds to scoring) is timed on --timing-ads ads built the same way (target < 60 s).
@@ -96,7 +97,7 @@ def labelled_set(ads: int, seed: int) -> pd.DataFrame:
         for k in range(size):
             text = base["text"] if k == 0 else repost(base["text"], rng)
             number = own if rng.random() < 0.7 else phone(rng)
-            rows.append((f"{text}\nHubungi WA {number}", offer, base["label"]))
+            rows.append((f"{text}\nHubungi WA {number}", offer % len(bases), base["label"]))
         offer += 1
     frame = pd.DataFrame(rows, columns=["text", "truth", "label"])
     return _shuffle_contacts(frame, offer_numbers, rng)
@@ -167,7 +168,8 @@ def main() -> None:
     parser.add_argument("--timing-ads", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    report(labelled_set(args.ads, args.seed), "labelled set")
+    if args.ads:
+        report(labelled_set(args.ads, args.seed), "labelled set")
     if args.timing_ads:
         report(labelled_set(args.timing_ads, args.seed + 1), "timing set")
 
