@@ -154,8 +154,8 @@ def test_a_contact_of_a_few_ads_joins_them_a_contact_of_many_does_not() -> None:
     assert index.names(1, 3) == ["c0001"] * 3
     assert index.names(4, len(hotline)) == [""] * len(hotline)
     reasons = index.reasons_of("c0001")
-    assert "shares contact 08xx-xxxx-x001 with 1 other ads" in reasons
-    assert "shares contact @re… with 1 other ads" in reasons
+    assert "shares contact 08xx-xxxx-x001 with 1 other ad" in reasons
+    assert "shares contact @re… with 1 other ad" in reasons
 
 
 UNRELATED = (
@@ -188,7 +188,7 @@ def test_every_link_has_its_reason_and_no_contact_shows_whole() -> None:
     assert links and all(link.reason.startswith(kinds) for link in links)
     assert all(index.names(link.first, 1) == index.names(link.second, 1) != [""] for link in links)
     assert not any(re.search(r"\d{4}", link.reason) for link in links)
-    assert any("shares contact 08xx-xxxx-x006 with 1 other ads" == link.reason for link in links)
+    assert any("shares contact 08xx-xxxx-x006 with 1 other ad" == link.reason for link in links)
 
 
 @pytest.mark.parametrize("name", ["out.csv", "out.parquet", "out.jsonl"])

@@ -175,7 +175,8 @@ class _Links:
         if kind == _TEMPLATE:
             return f"same template, Jaccard {value:.2f}"
         if kind == _CONTACT:
-            return f"shares contact {mask_contact(key)} with {int(value) - 1} other ads"
+            others = int(value) - 1
+            return f"shares contact {mask_contact(key)} with {others} other ad{'s' if others > 1 else ''}"
         return f"shares contact {mask_contact(key)} and text, Jaccard {value:.2f}"
 
 
