@@ -117,15 +117,14 @@ def _auto(image: Image.Image) -> tuple[Image.Image, float]:
 
 Preprocess = Callable[[Image.Image], tuple[Image.Image, float]]
 PREPROCESS: dict[str, Preprocess] = {
-    "auto": _auto,  # gray; gray_upscale for a small picture (see README, "Images": measurements)
-    "deskew": _auto,  # auto, then a picture turned 1-8 degrees is turned level (images.deskew)
+    "auto": _auto,  # gray; gray_upscale for a small picture; turned level (see README, "Images")
     "none": _none,  # the picture as it is
     "gray": _gray,  # grayscale
     "gray_upscale": _gray_upscale,  # grayscale, longer side enlarged to UPSCALE_TO (at most 3x)
     "threshold": _threshold,  # gray_upscale, contrast stretched, then black/white (Otsu)
 }
 PREPROCESS_NAMES = tuple(PREPROCESS)
-STRAIGHTENED = {"deskew"}  # steps after which a turned picture is turned level
+STRAIGHTENED = {"auto"}  # steps after which a picture turned 1-8 degrees is turned level (images.deskew)
 
 
 def read_text(image: Image.Image, *, preprocess: str = "auto") -> OcrResult:
