@@ -6,7 +6,8 @@
 
 Each picture is decoded (`images.decode.load_image`) and read (`images.ocr.read_text`) once per
 preprocessing step; the text read is then scored through the one scoring path. Readings are
-cached in POSTERS/ocr_cache.jsonl and taken in an order that makes a run stopped early still
+cached in POSTERS/ocr_cache.jsonl (keyed by picture and step name: delete it after changing
+what a step does) and taken in an order that makes a run stopped early still
 useful: the first step (default: what "auto" means) on the first 32 ads, the other steps on the
 first 8, then the rest. Tables: every step on the pictures read with all of them; the first step
 on every picture read with it.
