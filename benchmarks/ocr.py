@@ -15,6 +15,14 @@ pictures, baseline first:
       is sampled every 50 ms for its summed RSS. Printed: pictures/s, peak RSS, ratios.
 Tesseract is a separate process per picture (Debian `tesseract-ocr`), so two workers can at
 most double the speed on two free cores; the machine's load average is printed with the figures.
+
+Measured on 2026-12-06, 32 pictures, the 2-core VM shared with other jobs (load average 3.7 at
+the start, 3.1 at the end):
+  (a) 1 worker 1.90 pictures/s, p50 0.50 s, p95 0.74 s; 2 workers 1.45 pictures/s, p50 1.06 s,
+      p95 2.77 s (0.76x); this process's peak RSS 267 MB
+  (b) --workers 1: 18.2 s, 1.76 pictures/s, peak RSS 350 MB; --workers 2: 24.8 s, 1.29
+      pictures/s, peak RSS 909 MB (0.73x pictures/s, 2.60x peak RSS)
+With the cores busy, a second Tesseract only competes with the first; measure again on idle cores.
 """
 
 from __future__ import annotations
