@@ -119,6 +119,9 @@ def test_a_missing_image_column_or_an_empty_folder_is_refused_without_output(tmp
     (tmp_path / "empty").mkdir()
     result = _score(tmp_path / "empty", tmp_path / "out.csv")
     assert result.exit_code != 0 and "no files in the folder" in result.output
+    (tmp_path / "empty" / "a.png").write_bytes(b"")
+    result = _score(tmp_path / "empty", tmp_path / "out.csv", "--campaigns")
+    assert result.exit_code != 0 and "does not work on pictures" in result.output
     assert not (tmp_path / "out.csv").exists()
 
 
