@@ -16,13 +16,16 @@ pictures, baseline first:
 Tesseract is a separate process per picture (Debian `tesseract-ocr`), so two workers can at
 most double the speed on two free cores; the machine's load average is printed with the figures.
 
-Measured on 2026-12-06, 32 pictures, the 2-core VM shared with other jobs (load average 3.7 at
-the start, 3.1 at the end):
-  (a) 1 worker 1.90 pictures/s, p50 0.50 s, p95 0.74 s; 2 workers 1.45 pictures/s, p50 1.06 s,
-      p95 2.77 s (0.76x); this process's peak RSS 267 MB
-  (b) --workers 1: 18.2 s, 1.76 pictures/s, peak RSS 350 MB; --workers 2: 24.8 s, 1.29
-      pictures/s, peak RSS 909 MB (0.73x pictures/s, 2.60x peak RSS)
-With the cores busy, a second Tesseract only competes with the first; measure again on idle cores.
+Measured on 2026-12-06 on the 2-core VM shared with other jobs, two sittings:
+  48 pictures, load average 1.7 → 1.6:
+  (a) 1 worker 1.93 pictures/s, p50 0.40 s, p95 1.23 s; 2 workers 3.69 pictures/s, p50 0.44 s,
+      p95 1.21 s (1.90x); this process's peak RSS 270 MB
+  (b) --workers 1: 28.1 s, 1.71 pictures/s, peak RSS 351 MB; --workers 2: 21.9 s, 2.19
+      pictures/s, peak RSS 941 MB (1.28x pictures/s: starting two workers costs seconds; 2.68x RSS)
+  32 pictures, load average 3.7 → 3.1 (cores busy with other jobs):
+  (a) 1 worker 1.90 pictures/s, p50 0.50 s, p95 0.74 s; 2 workers 1.45 pictures/s (0.76x)
+  (b) --workers 1 1.76 pictures/s, 350 MB; --workers 2 1.29 pictures/s (0.73x), 909 MB
+A Tesseract fills a core: a second worker pays off only when a core is free for it.
 """
 
 from __future__ import annotations
