@@ -41,7 +41,9 @@ postgres:
 
 ## Install Tesseract 5 with its Indonesian and English models (images: posters, screenshots)
 ocr:
-	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx ind || \
+	@command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx ind && \
+	  tesseract --list-langs 2>/dev/null | grep -qx eng && \
+	  test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || \
 	  ($(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	  tesseract-ocr tesseract-ocr-ind tesseract-ocr-eng fonts-dejavu-core)
