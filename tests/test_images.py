@@ -22,7 +22,7 @@ from tests.posters import (
 )
 from tppo_screen.cli import app
 from tppo_screen.errors import ImageError, InputError
-from tppo_screen.images.annotate import RED, annotate
+from tppo_screen.images.annotate import STYLES, annotate
 from tppo_screen.images.decode import load_image, sniff_image
 from tppo_screen.images.ocr import SMALL, OcrResult, boxes_for_span, read_text
 from tppo_screen.images.scoring import LOW_CONFIDENCE, score_image, score_ocr
@@ -159,15 +159,29 @@ def test_low_confidence_adds_a_warning_and_changes_nothing_else(tiny_model: Mode
     assert doubtful.score.score == sure.score.score and doubtful.spans == sure.spans
 
 
-def test_annotate_draws_red_boxes_around_the_evidence(
+def test_annotate_outlines_each_sign_in_the_demo_pages_colour_and_line_for_its_severity(
     tiny_model: Model, poster: Poster, read: OcrResult
 ) -> None:
+    """As on the demo page: high solid red, medium dashed amber, low dotted grey, cues double
+    green; a solid line covers the whole top edge, a broken one leaves gaps."""
     scored = score_ocr(tiny_model, read)
     annotated = annotate(poster.image, scored)
-    x, y, w, h = next(s for s in scored.spans if s.flag == "passport_handling").boxes[0]
-    edge = [annotated.getpixel((x + w // 2, y - 5 + dy)) for dy in range(-3, 4)]
-    assert RED in edge  # the top edge of the box, a few pixels above the words
-    assert poster.image.getpixel((x + w // 2, y - 5)) != RED  # the original is left alone
+    severity = {hit.id: hit.severity for hit in scored.score.red_flags}
+    styles = {severity[s.flag] if s.kind == "red" else "green" for s in scored.spans}
+    assert "high" in styles and len(styles) >= 2, styles
+    pixels = numpy.asarray(annotated)
+    for span in scored.spans:
+        style = severity[span.flag] if span.kind == "red" else "green"
+        colour, line = STYLES[style]
+        for x, y, w, _ in span.boxes:
+            rows = pixels[y - 12 : y - 2, x : x + w]  # the box's top edge lies in these rows
+            drawn = (rows == colour).all(axis=2).any(axis=0)  # columns where the colour is
+            if line in {"solid", "double"}:
+                assert drawn.mean() > 0.95, (span.flag, line)
+            else:
+                assert 0.1 < drawn.mean() < 0.8, (span.flag, line)
+    x, y, w, _ = next(s for s in scored.spans if s.flag == "passport_handling").boxes[0]
+    assert tuple(numpy.asarray(poster.image)[y - 5, x + w // 2]) != STYLES["high"][0]  # original untouched
 
 
 # --- the CLI -----------------------------------------------------------------------------------
@@ -187,7 +201,7 @@ def test_check_reads_a_picture_by_its_content_and_saves_it_annotated(
     assert "as read from the picture" in result.output
     drawn = Image.open(annotated)
     assert drawn.format == "PNG" and drawn.size == Image.open(picture).size
-    assert (numpy.asarray(drawn.convert("RGB")) == RED).all(axis=2).sum() > 200
+    assert (numpy.asarray(drawn.convert("RGB")) == STYLES["high"][0]).all(axis=2).sum() > 200
     assert sorted(p.name for p in tmp_path.iterdir()) == ["boxes.png", "iklan.txt"]  # no partial file
 
 

@@ -58,8 +58,8 @@ def check(
         Path | None,
         typer.Option(
             "--save-annotated",
-            help="For a picture: write it as PNG with each red flag's words in a solid red box and "
-            "each cue's in a dashed green one.",
+            help="For a picture: write it as PNG with each sign's words outlined as on the demo page: "
+            "red flags solid red (high), dashed amber (medium) or dotted grey (low); cues double green.",
         ),
     ] = None,
     preprocess: Annotated[
