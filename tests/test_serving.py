@@ -191,6 +191,27 @@ def test_silent_slow_header_and_idle_connections_are_closed_after_the_stated_tim
         running.stop()
 
 
+def test_a_body_that_trickles_in_gets_a_408_and_its_connection_closed(tiny_model_path: Path) -> None:
+    """A slow-body attack: the head arrives, then 10 of the 1,000 bytes announced. After
+    TPPO_BODY_TIMEOUT (1 s here) the server answers 408 and closes, and keeps serving others."""
+    command = [TPPO, "serve", "--model", str(tiny_model_path)]
+    running = Server(command, {"TPPO_BODY_TIMEOUT": "1"}).wait_ready()
+    slow = socket.create_connection(("127.0.0.1", running.port))
+    try:
+        head = b"POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        slow.sendall(head + b"Content-Length: 1000\r\n\r\n" + b'{"text": "')
+        sent = time.monotonic()
+        slow.settimeout(5)
+        answer = slow.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"TPPO_BODY_TIMEOUT" in answer and b"connection: close" in answer.lower()
+        assert 0.8 < _closed_at(slow) - sent < 3.0
+        assert running.call("POST", "/v1/score", {"text": "Lowongan admin gudang di Bekasi"})[0] == 200
+    finally:
+        slow.close()
+        running.stop()
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_flood_of_idle_connections_beyond_the_file_limit_does_not_lock_out_a_new_client(
     tiny_model_path: Path, workers: str

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
                            takes a worker from 251 MB idle to a peak under 400 MB RSS, 2.5-8.5 s;
                            without it 1,000 ads of 15,600 characters peaked at 1,188 MB, 50 s)
     TPPO_MAX_BODY_BYTES    largest request body; larger → 413 (default 16 MiB)
+    TPPO_BODY_TIMEOUT      seconds a request body may take to arrive in full; slower → 408 and
+                           the connection closed (default 60: 16 MiB at about 2.2 Mbit/s)
     TPPO_MAX_IMAGE_BYTES   largest picture POST /v1/score/image accepts; larger → 413 (default
                            10 MiB; the route's body limit is this plus 64 KiB for the multipart
                            envelope, whatever TPPO_MAX_BODY_BYTES says)
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(1_000, ge=1, le=100_000)
     max_batch_chars: int = Field(2_000_000, ge=1, le=100_000_000)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    body_timeout: float = Field(60.0, gt=0, le=3600)
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     max_image_pixels: int = Field(40_000_000, ge=10_000, le=89_000_000)  # Pillow refuses more
     api_keys: Annotated[list[str], NoDecode] = []

@@ -111,7 +111,7 @@ def _description(settings: Settings) -> str:
         "cues found, with character spans on the submitted text.\n\n"
         f"Limits: {settings.max_text_chars:,} characters per ad, {settings.max_batch_items:,} "
         f"ads and {settings.max_batch_chars:,} characters per batch, {settings.max_body_bytes:,} "
-        "bytes per request. "
+        f"bytes per request, whose body must arrive within {settings.body_timeout:g} s (else 408). "
         "When the server sets `TPPO_API_KEYS`, `/v1/*` needs the header `X-API-Key`, checked "
         "before the body is read. When it sets `TPPO_API_KEYS` or `TPPO_METRICS_KEYS`, `/metrics` "
         "needs one of those keys (`X-API-Key` or `Authorization: Bearer`); without keys it is open. "

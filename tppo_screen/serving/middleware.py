@@ -9,6 +9,7 @@ KeyGuard (401 from the headers alone, before any body is read), then BodyLimit.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import time
@@ -96,10 +97,13 @@ class BodyLimit:
     its own limit instead (POST /v1/score/image: TPPO_MAX_IMAGE_BYTES plus the multipart
     envelope)."""
 
-    def __init__(self, app: ASGIApp, limit: int, path_limits: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, path_limits: dict[str, int] | None = None, timeout: float = 60.0
+    ) -> None:
         self.app = app
         self.limit = limit
         self.path_limits = path_limits or {}
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,7 +115,12 @@ class BodyLimit:
         if declared.isdigit() and int(declared) > limit:
             await self._refuse(f"{int(declared):,} bytes", limit, path, scope, receive, send)
             return
-        body = await self._read(receive, limit)
+        try:
+            async with asyncio.timeout(self.timeout):
+                body = await self._read(receive, limit)
+        except TimeoutError:
+            await self._too_slow(scope, receive, send)
+            return
         if isinstance(body, int):
             if body > limit:
                 await self._refuse(f"more than {body:,} bytes", limit, path, scope, receive, send)
@@ -141,6 +150,17 @@ class BodyLimit:
                 return size
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+    async def _too_slow(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """408, and the connection closed: a body still arriving after `timeout` seconds holds a
+        connection (a slow-body attack) however few bytes it sends."""
+        message = (
+            f"the request body did not arrive within {self.timeout:g} s (TPPO_BODY_TIMEOUT): "
+            "send it at once, or send less per request"
+        )
+        response = error_response(408, "request_timeout", message)
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
 
     async def _refuse(
         self, size: str, limit: int, path: str, scope: Scope, receive: Receive, send: Send
@@ -256,7 +276,12 @@ class Metrics:
 def install_middleware(app: FastAPI, settings: Settings, metrics: ApiMetrics) -> None:
     """Add the middleware, innermost first (the last added is the outermost)."""
     image_limit = settings.max_image_bytes + IMAGE_BODY_OVERHEAD
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, path_limits={IMAGE_PATH: image_limit})
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        path_limits={IMAGE_PATH: image_limit},
+        timeout=settings.body_timeout,
+    )
     scoring_keys = [*settings.api_keys, *settings.admin_keys] if settings.api_keys else []  # admins score too
     app.add_middleware(KeyGuard, api_keys=scoring_keys, metrics_keys=settings.metrics_keys)
     if settings.cors_origins:
