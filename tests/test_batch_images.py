@@ -49,11 +49,23 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def scored_folder(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def folder_run(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, str]:
+    """The folder scored once: the output table and what the command printed."""
     output = tmp_path_factory.mktemp("out") / "pictures.csv"
     result = _score(folder, output)
     assert result.exit_code == 0, result.output
-    return _read(output)
+    return _read(output), result.output
+
+
+@pytest.fixture(scope="module")
+def scored_folder(folder_run: tuple[pd.DataFrame, str]) -> pd.DataFrame:
+    return folder_run[0]
+
+
+def test_the_summary_of_a_folder_names_the_riskiest_pictures_by_their_paths(
+    folder_run: tuple[pd.DataFrame, str],
+) -> None:
+    assert "b_scam.png" in folder_run[1]
 
 
 def test_a_folder_is_scored_picture_by_picture_in_path_order(scored_folder: pd.DataFrame) -> None:

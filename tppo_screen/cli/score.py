@@ -208,8 +208,12 @@ def score(
     file appears only when the job is complete, so Ctrl-C or SIGTERM leaves nothing half-written
     (and no worker process behind); the output may not be the input file, nor a device.
     """
-    given = dict(locals())
+    from tppo_screen.batch.images import IMAGE_COLUMN
     from tppo_screen.model.artifacts import load_model
+
+    if id_column is None and input_file.is_dir():
+        id_column = IMAGE_COLUMN  # a folder's pictures are named by their paths in the summary
+    given = dict(locals())
 
     with user_errors():
         options = _batch_options(given)
