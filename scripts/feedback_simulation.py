@@ -6,10 +6,12 @@ Part of the real-world training texts of data/train.csv (source `real_*`: the te
 outside its held-out set) is held back, whole near-duplicate groups at a time, with every corpus
 row of those groups (a twin or snippet of a held-back text would leak it). Round 0 trains on the
 rest; each round then feeds the next `--per-round` held-back texts back as corrections (the
-path of `tppo-screen train --with-feedback`: weight and grouping of a correction) and retrains
-with the configuration of `make model` (grouped 5-fold cross-validation, thresholds chosen
-anew). After each round the model is measured on data/real/test.csv, the real-world held-out
-set, which is never fed back and tunes nothing here. Results go to out/feedback-sim/rounds.json
+path of `tppo-screen train --with-feedback`: weight and grouping of a correction) and refits the
+model at round 0's thresholds; the rounds named by `--full` (texts fed) are also retrained with
+the configuration of `make model` (grouped 5-fold cross-validation, thresholds chosen anew).
+The README's table: `--full 50 100 150 200 250 300 350 400`. After each round the model is
+measured on data/real/test.csv, the real-world held-out set, which is never fed back and tunes
+nothing here. Results go to out/feedback-sim/rounds.json
 (a run picks up where an interrupted one stopped) and the plot to docs/images/feedback_rounds.png.
 """
 
