@@ -73,6 +73,18 @@ def test_drift_of_the_training_file_is_stable_and_a_shifted_batch_is_a_shift(
     assert list((tmp_path / "cache").glob("reference-*.json"))  # the reference is scored once
 
 
+@pytest.mark.slow
+def test_fail_on_exits_3_when_the_batch_has_drifted_that_far(tmp_path: Path, tiny_model_path: Path) -> None:
+    corpus = pd.read_csv(TINY)
+    shifted = tmp_path / "shifted.csv"
+    corpus[corpus["label"] == "high_risk"].to_csv(shifted, index=False)
+    base = ["drift", "--model", str(tiny_model_path), "--reference", str(TINY), "--cache-dir", str(tmp_path)]
+    assert runner.invoke(app, [*base, str(TINY), "--fail-on", "watch"]).exit_code == 0
+    moved = runner.invoke(app, [*base, str(shifted), "--fail-on", "shift"])
+    assert moved.exit_code == 3 and "shift" in moved.output
+    assert runner.invoke(app, [*base, str(shifted), "--fail-on", "nonsense"]).exit_code == 2
+
+
 def test_drift_names_a_missing_text_column(tmp_path: Path, tiny_model_path: Path) -> None:
     batch = tmp_path / "batch.csv"
     pd.DataFrame({"body": ["Loker kasir"]}).to_csv(batch, index=False)

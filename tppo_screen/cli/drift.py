@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,15 @@ from tppo_screen.cli.common import ModelOption, err, model_path, out, shown, use
 from tppo_screen.config import DATA_DIR, ROOT
 
 READING = "PSI < 0.1 stable, 0.1–0.25 watch, > 0.25 shift"
+ORDER = ("stable", "watch", "shift")
+DRIFTED = 3  # exit code of --fail-on: 1 is an error of the command itself
+
+
+class Reading(StrEnum):
+    """The readings --fail-on can be set to (a "stable" batch never fails)."""
+
+    watch = "watch"
+    shift = "shift"
 
 
 def drift(
@@ -37,6 +47,10 @@ def drift(
     top: Annotated[
         int, typer.Option(min=1, help="Red flags to list, largest change first (in standard errors).")
     ] = 10,
+    fail_on: Annotated[
+        Reading | None,
+        typer.Option(help="Exit with code 3 when the reading is this or worse (for a scheduled check)."),
+    ] = None,
 ) -> None:
     """Compare a batch with the training corpus: the population stability index (PSI) of the
     risk score over the deciles of the corpus's scores (< 0.1 stable, 0.1–0.25 watch, > 0.25
@@ -63,6 +77,8 @@ def drift(
     _print_report(report, top)
     if plot is not None:
         err.print(f"plot written to {shown(plot)}")
+    if fail_on is not None and ORDER.index(report["reading"]) >= ORDER.index(fail_on.value):
+        raise typer.Exit(DRIFTED)
 
 
 def _print_report(report: dict[str, Any], top: int) -> None:
