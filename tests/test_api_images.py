@@ -171,3 +171,34 @@ def test_without_tesseract_pictures_get_a_503_and_text_still_scores(
         assert running.call("POST", "/v1/score", text, headers=KEY)[0] == 200
     finally:
         running.stop()
+
+
+def test_a_flood_of_pictures_past_the_ocr_slots_and_queue_is_refused_at_once_with_retry_after(
+    tiny_model_path: Path, poster_png: bytes
+) -> None:
+    """One slot and one place in the queue: of 8 pictures sent together, those that find both
+    taken get 503 `ocr_busy` with Retry-After at once; the others are read; the gate is free
+    again afterwards."""
+    env = {**ENV, "TPPO_OCR_SLOTS": "1", "TPPO_OCR_QUEUE": "1"}
+    running = Server([sys.executable, "serve.py", "--model", str(tiny_model_path)], env).wait_ready()
+    body, content_type = multipart({"file": ("poster.png", poster_png, "application/octet-stream")})
+    answers: list[tuple[int, Any, dict[str, str]]] = []
+
+    def send() -> None:
+        headers = {**KEY, "Content-Type": content_type}
+        answers.append(running.call("POST", "/v1/score/image", raw=body, headers=headers))
+
+    try:
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        statuses = sorted(status for status, _, _ in answers)
+        assert len(statuses) == 8 and set(statuses) == {200, 503}, statuses
+        assert 2 <= statuses.count(200) <= 6
+        busy = [(answer, headers) for status, answer, headers in answers if status == 503]
+        assert all(a["error"]["code"] == "ocr_busy" and h.get("retry-after") == "2" for a, h in busy)
+        assert _post(running, poster_png)[0] == 200
+    finally:
+        running.stop()

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
                            envelope, whatever TPPO_MAX_BODY_BYTES says)
     TPPO_MAX_IMAGE_PIXELS  most pixels (width × height) a picture may have; more → 413 before any
                            pixel is decoded (default 40,000,000; at most 89,000,000)
+    TPPO_OCR_SLOTS         pictures a worker process reads at once (Tesseract processes; default 2)
+    TPPO_OCR_QUEUE         pictures that may wait for a slot; more → 503 with Retry-After at once
+                           (default 8), so a flood of uploads neither piles up processes nor
+                           holds the threads that score text
     TPPO_API_KEYS          comma-separated keys; when set, /v1/* needs header X-API-Key, checked
                            before the body is read (no key, wrong key → 401 at once). An entry
                            `name:key` names its key: corrections record the name, never the key
@@ -63,6 +67,8 @@ class Settings(BaseSettings):
     body_timeout: float = Field(60.0, gt=0, le=3600)
     max_image_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     max_image_pixels: int = Field(40_000_000, ge=10_000, le=89_000_000)  # Pillow refuses more
+    ocr_slots: int = Field(2, ge=1, le=64)
+    ocr_queue: int = Field(8, ge=0, le=10_000)
     api_keys: Annotated[list[str], NoDecode] = []
     metrics_keys: Annotated[list[str], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []

@@ -7,7 +7,10 @@ TPPO_MAX_IMAGE_BYTES plus the multipart envelope (`middleware.IMAGE_BODY_OVERHEA
 TPPO_MAX_IMAGE_PIXELS.
 """
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
@@ -103,7 +106,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     503: {
         "model": ErrorResponse,
-        "description": "OCR failed or took too long (try again), or Tesseract is not installed",
+        "description": "OCR failed or took too long (try again), too many pictures are already being "
+        "read or waiting on this worker (`ocr_busy`, with Retry-After), or Tesseract is not installed",
     },
 }
 
@@ -118,9 +122,35 @@ async def multipart_body(request: Request) -> None:
         )
 
 
+class OcrGate:
+    """Admission to OCR in one worker process: `slots` pictures are read at once and `queue` more
+    may wait for a slot; past that a picture is refused at once (503, Retry-After) instead of
+    piling up Tesseract processes and holding the threads that score text. Waiting happens on
+    the event loop, not in a thread."""
+
+    def __init__(self, slots: int, queue: int) -> None:
+        self.slots = asyncio.Semaphore(slots)
+        self.room = slots + queue
+        self.admitted = 0
+
+    @contextlib.asynccontextmanager
+    async def enter(self) -> AsyncIterator[bool]:
+        """Yields False (and holds nothing) when slots and queue are full; else waits for a slot."""
+        if self.admitted >= self.room:
+            yield False
+            return
+        self.admitted += 1
+        try:
+            async with self.slots:
+                yield True
+        finally:
+            self.admitted -= 1
+
+
 def router(settings: Settings) -> APIRouter:
     """The image route, behind the API key when keys are configured."""
     images = APIRouter(tags=["scoring"], dependencies=[*key_guard(settings), Depends(multipart_body)])
+    gate = OcrGate(settings.ocr_slots, settings.ocr_queue)
 
     @images.post(IMAGE_PATH, response_model=ImageScoreResult, responses=RESPONSES)
     async def score_picture(
@@ -139,14 +169,17 @@ def router(settings: Settings) -> APIRouter:
         With curl: `curl -F file=@poster.jpg -F id=poster-001 http://127.0.0.1:8000/v1/score/image`."""
         data = await file.read()
         try:
-            scored = await run_in_threadpool(
-                score_image,
-                model,
-                data,
-                max_bytes=settings.max_image_bytes,
-                max_pixels=settings.max_image_pixels,
-                language=lang,
-            )
+            async with gate.enter() as admitted:
+                if not admitted:
+                    return _busy(settings)
+                scored = await run_in_threadpool(
+                    score_image,
+                    model,
+                    data,
+                    max_bytes=settings.max_image_bytes,
+                    max_pixels=settings.max_image_pixels,
+                    language=lang,
+                )
         except ImageError as exc:
             status = STATUS.get(exc.kind, 422)
             details = [{"field": "file", "kind": exc.kind, "message": str(exc)}]
@@ -159,6 +192,16 @@ def router(settings: Settings) -> APIRouter:
         return Response(result.model_dump_json(), media_type="application/json")
 
     return images
+
+
+def _busy(settings: Settings) -> Response:
+    message = (
+        f"this worker is reading {settings.ocr_slots} pictures and {settings.ocr_queue} more are "
+        "waiting (TPPO_OCR_SLOTS, TPPO_OCR_QUEUE): try again in a few seconds"
+    )
+    response = error_response(503, "ocr_busy", message)
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def image_result(model: Model, item_id: str | None, scored: ImageScore) -> ImageScoreResult:
