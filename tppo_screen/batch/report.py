@@ -31,6 +31,7 @@ import pandas as pd
 
 from tppo_screen.batch import charts
 from tppo_screen.batch.report_text import CSS, TEXT
+from tppo_screen.batch.slots import mask_contact
 from tppo_screen.batch.tally import ReportTally, RiskyRow
 from tppo_screen.errors import InputError
 from tppo_screen.model.artifacts import Model
@@ -225,18 +226,6 @@ def _contacts(page: Page, tally: ReportTally) -> None:
     )
     note = page.t("contacts_note") + (" " + page.t("contacts_pruned") if tally.contacts_pruned else "")
     page.section("contacts", page.t("contacts"), f"<p>{note}</p><table>{head}{body}</table>")
-
-
-def mask_contact(key: str) -> str:
-    """A contact key as the report shows it, masked as `batch.slots` masks a campaign's
-    contacts: `tel:081234567890` → `08xx-xxxx-x890`, `tg:recruiter` → `@re…`,
-    `mail:budi@x.id` → `…@x.id`."""
-    kind, _, value = key.partition(":")
-    if kind == "tel":
-        return f"{value[:2]}xx-xxxx-x{value[-3:]}"
-    if kind == "tg":
-        return f"@{value[:2]}…"
-    return f"…@{value.partition('@')[2]}"
 
 
 def _over_time(page: Page, tally: ReportTally) -> None:

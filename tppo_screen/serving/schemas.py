@@ -195,14 +195,20 @@ class RequestModels:
     batch: type[BatchRequestShape]
 
 
-def request_models(settings: Settings) -> RequestModels:
-    """`ScoreRequest` and `BatchRequest` (of `BatchItem`s) with `settings`' limits in the schema."""
-    text_field: Any = Field(
+def ad_text_field(settings: Settings, what: str) -> Any:
+    """The `text` field of a request body: 1 to TPPO_MAX_TEXT_CHARS characters, at least one
+    letter; `what` starts its description."""
+    return Field(
         min_length=1,
         max_length=settings.max_text_chars,
         pattern=r"[^\W\d_]",
-        description=f"The ad text: 1–{settings.max_text_chars:,} characters with at least one letter.",
+        description=f"{what}: 1–{settings.max_text_chars:,} characters with at least one letter.",
     )
+
+
+def request_models(settings: Settings) -> RequestModels:
+    """`ScoreRequest` and `BatchRequest` (of `BatchItem`s) with `settings`' limits in the schema."""
+    text_field = ad_text_field(settings, "The ad text")
 
     class ScoreRequest(ScoreRequestShape):
         text: str = text_field

@@ -33,7 +33,7 @@ from tppo_screen.feedback.store import (
 from tppo_screen.model.artifacts import Model
 from tppo_screen.serving.dependencies import API_KEY_HEADER, json_body, key_guard
 from tppo_screen.serving.middleware import key_matches
-from tppo_screen.serving.schemas import ERROR_RESPONSES, EXAMPLES, ErrorResponse, ItemId
+from tppo_screen.serving.schemas import ERROR_RESPONSES, EXAMPLES, ErrorResponse, ItemId, ad_text_field
 
 logger = logging.getLogger(__name__)
 
@@ -222,12 +222,7 @@ Admin = Annotated[str, Depends(admin)]
 
 def request_models(settings: Settings) -> tuple[type[FeedbackItemShape], type[FeedbackBatchShape]]:
     """The correction and batch bodies with `settings`' limits (as the scoring routes have)."""
-    text_field: Any = Field(
-        min_length=1,
-        max_length=settings.max_text_chars,
-        pattern=r"[^\W\d_]",
-        description=f"The ad text as it was scored: 1–{settings.max_text_chars:,} characters.",
-    )
+    text_field = ad_text_field(settings, "The ad text as it was scored")
 
     class FeedbackItem(FeedbackItemShape):
         text: str = text_field

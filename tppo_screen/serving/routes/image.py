@@ -24,6 +24,7 @@ from tppo_screen.model.artifacts import Model
 from tppo_screen.serving.dependencies import AppMetrics, LoadedModel, key_guard
 from tppo_screen.serving.handlers import error_response
 from tppo_screen.serving.middleware import IMAGE_PATH
+from tppo_screen.serving.routes.scoring import score_result
 from tppo_screen.serving.schemas import (
     ERROR_RESPONSES,
     ErrorResponse,
@@ -206,20 +207,9 @@ def _busy(settings: Settings) -> Response:
 
 def image_result(model: Model, item_id: str | None, scored: ImageScore) -> ImageScoreResult:
     """The response: the score's fields as `POST /v1/score` gives them, then `ocr` and `spans`."""
-    score, ocr = scored.score, scored.ocr
-    if score.score is None or score.level == "error":  # score_image refuses unusable text first
-        raise HTTPException(422, f"text cannot be scored: {score.error}")
+    ocr = scored.ocr  # score_image refuses unusable text first; score_result says 422 anyway
     return ImageScoreResult(
-        id=item_id,
-        model_version=model.version,
-        score=score.score,
-        level=score.level,
-        thresholds=model.thresholds,
-        red_flags=score.red_flags,
-        green_flags=score.green_flags,
-        top_terms=score.top_terms,
-        reasons=score.reasons,
-        warnings=score.warnings,
+        **dict(score_result(model, item_id, scored.score)),
         ocr=OcrOut(
             text=ocr.text,
             confidence=ocr.confidence,

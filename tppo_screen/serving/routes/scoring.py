@@ -89,13 +89,14 @@ def score_items(
     """Score the `text` of each item; each result echoes the item's `id`. Counts the levels,
     scores and red flags (`ApiMetrics.observe`)."""
     scores = score_texts(model, [item.text for item in items], language=lang)
-    results = [_result(model, item.id, score) for item, score in zip(items, scores, strict=True)]
+    results = [score_result(model, item.id, score) for item, score in zip(items, scores, strict=True)]
     for result in results:
         metrics.observe(model.version, result.level, result.score, (flag.id for flag in result.red_flags))
     return results
 
 
-def _result(model: Model, item_id: str | int | None, score: Score) -> ScoreResult:
+def score_result(model: Model, item_id: str | int | None, score: Score) -> ScoreResult:
+    """The answer for one scored ad; 422 when its text could not be scored."""
     if score.score is None or score.level == "error":  # validation keeps unusable text out
         raise HTTPException(422, f"text cannot be scored: {score.error}")
     return ScoreResult(
